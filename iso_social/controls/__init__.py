@@ -1,0 +1,29 @@
+"""Control types: the registry of built-ins and third-party plug-ins.
+
+A new built-in type is one module named after its `type_name` and one line in
+`BUILTIN_CONTROL_TYPES`. Third parties register classes under the `iso_social.controls`
+entry-point group.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import entry_points
+
+from iso_social.controls.base import ControlInput, ControlType
+from iso_social.controls.first_response_time import FirstResponseTime
+from iso_social.controls.phone_service_level import PhoneServiceLevel
+
+BUILTIN_CONTROL_TYPES: tuple[type[ControlType], ...] = (FirstResponseTime, PhoneServiceLevel)
+
+__all__ = ["BUILTIN_CONTROL_TYPES", "ControlInput", "ControlType", "control_types"]
+
+
+@cache
+def control_types() -> dict[str, ControlType]:
+    """Every installed control type by name: built-ins first, then entry-point plug-ins."""
+    types: dict[str, ControlType] = {cls.type_name: cls() for cls in BUILTIN_CONTROL_TYPES}
+    for entry in entry_points(group="iso_social.controls"):
+        plugin = entry.load()()
+        types.setdefault(plugin.type_name, plugin)
+    return types

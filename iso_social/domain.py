@@ -1,0 +1,265 @@
+"""Value objects every stage shares. Frozen, timezone-aware (UTC), free of I/O.
+
+Ingest produces `Message`, `StatusChange`, `Escalation` and `Call` records; the store assembles
+them into `Conversation` objects for the checks; a control type returns an `Outcome`, which the
+check stage grades into a `Finding` with a `Verdict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Channel(StrEnum):
+    """A customer-service channel."""
+
+    TWITTER = "twitter"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    FORUM = "forum"
+    EMAIL = "email"
+    CHAT = "chat"
+    PHONE = "phone"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    WEB = "web"
+    OTHER = "other"
+
+
+class Direction(StrEnum):
+    """Who a message goes to: from the customer (inbound), to the customer, or internal."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class AuthorRole(StrEnum):
+    """What kind of author wrote a message."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    BOT = "bot"
+    SYSTEM = "system"
+
+
+class Visibility(StrEnum):
+    """Whether a message is visible to the public (a tweet) or only to the parties (a DM, an e-mail)."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class Status(StrEnum):
+    """Conversation status as recorded by the helpdesk."""
+
+    OPEN = "open"
+    PENDING_CUSTOMER = "pending_customer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class CallOutcome(StrEnum):
+    """How an offered call ended."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+    TRANSFERRED = "transferred"
+
+
+class Severity(StrEnum):
+    """What a non-conforming outcome of a control becomes (ISO 17021-1 grading)."""
+
+    MAJOR = "major"
+    MINOR = "minor"
+    OBSERVATION = "observation"
+
+
+class Verdict(StrEnum):
+    """The graded result of one control in one run. ISO words, never pass/fail."""
+
+    CONFORMS = "conforms"
+    OBSERVATION = "observation"
+    MINOR_NONCONFORMITY = "minor_nonconformity"
+    MAJOR_NONCONFORMITY = "major_nonconformity"
+    NOT_EVALUATED = "not_evaluated"
+    WAIVED = "waived"
+
+    @classmethod
+    def for_severity(cls, severity: Severity) -> Verdict:
+        """The verdict a non-conforming outcome of a control with `severity` receives."""
+        return {
+            Severity.MAJOR: cls.MAJOR_NONCONFORMITY,
+            Severity.MINOR: cls.MINOR_NONCONFORMITY,
+            Severity.OBSERVATION: cls.OBSERVATION,
+        }[severity]
+
+    @property
+    def rank(self) -> int:
+        """Order of gravity: 3 major, 2 minor, 1 observation, 0 otherwise."""
+        return {
+            Verdict.MAJOR_NONCONFORMITY: 3,
+            Verdict.MINOR_NONCONFORMITY: 2,
+            Verdict.OBSERVATION: 1,
+        }.get(self, 0)
+
+
+def utc(value: datetime) -> datetime:
+    """Return `value` converted to UTC; naive datetimes are a programming error here."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: every timestamp must carry a UTC offset")
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A half-open audit window `[start, end)` in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", utc(self.start))
+        object.__setattr__(self, "end", utc(self.end))
+
+    def __contains__(self, moment: object) -> bool:
+        return isinstance(moment, datetime) and self.start <= moment < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a conversation, on any channel."""
+
+    message_id: str
+    conversation_id: str
+    channel: Channel
+    direction: Direction
+    author: str
+    author_role: AuthorRole
+    visibility: Visibility
+    created_at: datetime
+    text: str = ""
+    in_reply_to: str | None = None
+    automated: bool = False
+
+    @property
+    def is_customer_inbound(self) -> bool:
+        """True for a message the customer sent to the organisation."""
+        return self.direction is Direction.INBOUND and self.author_role is AuthorRole.CUSTOMER
+
+    @property
+    def is_human_agent_reply(self) -> bool:
+        """True for an outbound message written by a human agent (not a bot, not automated)."""
+        return (
+            self.direction is Direction.OUTBOUND
+            and self.author_role is AuthorRole.AGENT
+            and not self.automated
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A status the helpdesk recorded for a conversation."""
+
+    conversation_id: str
+    created_at: datetime
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """A conversation handed to a higher level (supervisor, quality, legal...)."""
+
+    conversation_id: str
+    created_at: datetime
+    to: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call offered to a phone queue."""
+
+    call_id: str
+    channel: Channel
+    queue: str
+    customer: str
+    offered_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    outcome: CallOutcome
+
+
+Record = Message | StatusChange | Escalation | Call
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A conversation as the checks see it: messages, status changes and escalations in time order."""
+
+    conversation_id: str
+    channel: Channel
+    messages: tuple[Message, ...]
+    statuses: tuple[StatusChange, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+
+    @property
+    def first_customer_message(self) -> Message | None:
+        """The earliest inbound message from the customer, if any."""
+        return next((m for m in self.messages if m.is_customer_inbound), None)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """One nonconforming case: which conversation, which messages, the measured value, why."""
+
+    conversation_id: str
+    message_ids: tuple[str, ...]
+    value: float | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a control type measured; it knows nothing of the policy's grading."""
+
+    conforms: bool | None
+    statement: str
+    population: int = 0
+    conforming: int = 0
+    nonconforming: int = 0
+    rate: float | None = None
+    target: float | None = None
+    measures: Mapping[str, Any] = field(default_factory=dict)
+    evidence: tuple[EvidenceItem, ...] = ()
+
+    @classmethod
+    def not_evaluated(cls, reason: str, **measures: Any) -> Outcome:
+        """A skip is data: nothing in scope, with the reason as the statement."""
+        return cls(conforms=None, statement=reason, measures=measures)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A graded outcome of one control of one policy document."""
+
+    control_id: str
+    control_type: str
+    title: str
+    policy_id: str
+    channels: tuple[str, ...]
+    clauses: tuple[str, ...]
+    severity: Severity
+    verdict: Verdict
+    outcome: Outcome
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Audit evidence: the run document, the hash-chained ledger of runs."""

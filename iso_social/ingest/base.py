@@ -1,0 +1,77 @@
+"""The `LogFormat` contract and the records a format yields.
+
+A format reads a byte stream and yields, in file order, either a `ParsedRecord` (a validated
+domain record with the line it started on) or a `Rejection` (the line, the reason and the raw
+text, so that nothing is silently dropped). Formats stream: they never hold a whole file.
+
+The style guide sketches `parse() -> Iterator[Conversation]`; formats yield records instead,
+because the lines of one conversation can be far apart in a file (and in several files) and a
+streaming parser cannot know when a conversation is complete. The store assembles conversations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import BinaryIO, ClassVar, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+from iso_social.domain import Record
+
+MAX_RAW_CHARS = 65_536  # raw text kept for a rejected record; longer lines are cut and marked
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRecord:
+    """A valid record and the line of the source file it starts on."""
+
+    line: int
+    record: Record
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that could not be accepted, kept with its location, reason and raw text."""
+
+    line: int
+    reason: str
+    raw: str
+
+    @classmethod
+    def of(cls, line: int, reason: str, raw: bytes | str) -> Rejection:
+        """Build a rejection, decoding and bounding the raw text."""
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if len(text) > MAX_RAW_CHARS:
+            text = text[:MAX_RAW_CHARS] + f"…[cut: {len(text)} characters in all]"
+        return cls(line, reason, text.rstrip("\r\n"))
+
+
+Parsed = ParsedRecord | Rejection
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """Options every format may use; each format ignores the ones it does not need."""
+
+    assume_tz: ZoneInfo | None = None
+    brands: tuple[str, ...] = ()
+    gap: timedelta = timedelta(hours=48)
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class LogFormat(Protocol):
+    """A log format: its name, the suffixes it usually has, a sniffer and a streaming parser."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]]
+
+    def sniff(self, head: bytes) -> bool:
+        """Return True when the first bytes of a file have this format's structure."""
+        ...
+
+    def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
+        """Yield every record of `stream` in order, valid or rejected."""
+        ...

@@ -1,0 +1,212 @@
+"""Validation of canonical records (the documented JSON Lines / CSV format) into domain records.
+
+Both `jsonl` and `csv` formats feed dictionaries through `record_from_mapping`. Validation errors
+name the field and the fix but never echo the value: it may be customer text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from iso_social.domain import (
+    AuthorRole,
+    Call,
+    CallOutcome,
+    Channel,
+    Direction,
+    Escalation,
+    Message,
+    Record,
+    Status,
+    StatusChange,
+    Visibility,
+)
+
+MAX_TEXT_CHARS = 1_000_000
+MAX_ID_CHARS = 512
+
+MESSAGE_FIELDS = ("message_id", "conversation_id", "channel", "direction", "author",
+                  "author_role", "visibility", "created_at", "text", "in_reply_to", "automated")
+STATUS_FIELDS = ("conversation_id", "created_at", "status")
+ESCALATION_FIELDS = ("conversation_id", "created_at", "to", "by")
+CALL_FIELDS = ("call_id", "channel", "queue", "customer", "offered_at", "answered_at",
+               "ended_at", "outcome")
+FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "message": MESSAGE_FIELDS,
+    "status": STATUS_FIELDS,
+    "escalation": ESCALATION_FIELDS,
+    "call": CALL_FIELDS,
+}
+ALL_COLUMNS: tuple[str, ...] = ("kind", *dict.fromkeys(
+    f for fields in FIELDS_BY_KIND.values() for f in fields))
+
+
+class RecordInvalid(ValueError):
+    """A canonical record failed validation; the message names the field and the fix."""
+
+
+def _choices(enum: type[Any]) -> str:
+    return ", ".join(f"'{m.value}'" for m in enum)
+
+
+def _enum(data: Mapping[str, Any], name: str, enum: type[Any]) -> Any:
+    value = data.get(name)
+    if value is None or value == "":
+        raise RecordInvalid(f"{name}: required field is missing")
+    try:
+        return enum(value.lower() if isinstance(value, str) else value)
+    except ValueError:
+        raise RecordInvalid(f"{name}: must be one of {_choices(enum)}") from None
+
+
+def _text(data: Mapping[str, Any], name: str, *, required: bool = True,
+          limit: int = MAX_ID_CHARS) -> str:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise RecordInvalid(f"{name}: required field is missing")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise RecordInvalid(f"{name}: must be a string")
+    text = str(value)
+    if len(text) > limit:
+        raise RecordInvalid(f"{name}: longer than {limit} characters")
+    return text
+
+
+def _timestamp(data: Mapping[str, Any], name: str, assume_tz: ZoneInfo | None, *,
+               required: bool = True) -> datetime | None:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise RecordInvalid(f"{name}: required field is missing")
+        return None
+    if not isinstance(value, str):
+        raise RecordInvalid(f"{name}: must be an ISO 8601 string such as "
+                            "'2026-11-02T09:15:00+01:00'")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise RecordInvalid(f"{name}: not an ISO 8601 timestamp; write e.g. "
+                            "'2026-11-02T09:15:00+01:00'") from None
+    if moment.tzinfo is None:
+        if assume_tz is None:
+            raise RecordInvalid(f"{name}: timestamp has no UTC offset; add one (e.g. +01:00 or Z)"
+                                " or pass --assume-tz ZONE")
+        moment = moment.replace(tzinfo=assume_tz)
+    return moment.astimezone(UTC)
+
+
+def _flag(data: Mapping[str, Any], name: str) -> bool:
+    value = data.get(name)
+    if value is None or value == "" or value is False:
+        return False
+    if value is True:
+        return True
+    if isinstance(value, str) and value.lower() in ("true", "1", "yes"):
+        return True
+    if isinstance(value, str) and value.lower() in ("false", "0", "no"):
+        return False
+    raise RecordInvalid(f"{name}: must be true or false")
+
+
+def _message(data: Mapping[str, Any], tz: ZoneInfo | None) -> Message:
+    created = _timestamp(data, "created_at", tz)
+    assert created is not None  # noqa: S101 - required=True guarantees it
+    return Message(
+        message_id=_text(data, "message_id"),
+        conversation_id=_text(data, "conversation_id"),
+        channel=_enum(data, "channel", Channel),
+        direction=_enum(data, "direction", Direction),
+        author=_text(data, "author"),
+        author_role=_enum(data, "author_role", AuthorRole),
+        visibility=_enum(data, "visibility", Visibility),
+        created_at=created,
+        text=_text(data, "text", required=False, limit=MAX_TEXT_CHARS),
+        in_reply_to=_text(data, "in_reply_to", required=False) or None,
+        automated=_flag(data, "automated"),
+    )
+
+
+def _status(data: Mapping[str, Any], tz: ZoneInfo | None) -> StatusChange:
+    created = _timestamp(data, "created_at", tz)
+    assert created is not None  # noqa: S101
+    return StatusChange(_text(data, "conversation_id"), created, _enum(data, "status", Status))
+
+
+def _escalation(data: Mapping[str, Any], tz: ZoneInfo | None) -> Escalation:
+    created = _timestamp(data, "created_at", tz)
+    assert created is not None  # noqa: S101
+    return Escalation(_text(data, "conversation_id"), created, _text(data, "to"),
+                      _text(data, "by", required=False))
+
+
+def _call(data: Mapping[str, Any], tz: ZoneInfo | None) -> Call:
+    offered = _timestamp(data, "offered_at", tz)
+    ended = _timestamp(data, "ended_at", tz)
+    answered = _timestamp(data, "answered_at", tz, required=False)
+    assert offered is not None and ended is not None  # noqa: S101
+    outcome = _enum(data, "outcome", CallOutcome)
+    if answered is not None and not offered <= answered <= ended:
+        raise RecordInvalid("answered_at: must lie between offered_at and ended_at")
+    if ended < offered:
+        raise RecordInvalid("ended_at: must not be before offered_at")
+    if outcome is CallOutcome.ANSWERED and answered is None:
+        raise RecordInvalid("answered_at: required when outcome is 'answered'")
+    channel = _enum(data, "channel", Channel) if data.get("channel") else Channel.PHONE
+    return Call(_text(data, "call_id"), channel, _text(data, "queue", required=False),
+                _text(data, "customer", required=False), offered, answered, ended, outcome)
+
+
+_BUILDERS: dict[str, Callable[[Mapping[str, Any], ZoneInfo | None], Record]] = {
+    "message": _message,
+    "status": _status,
+    "escalation": _escalation,
+    "call": _call,
+}
+
+
+def record_from_mapping(data: Mapping[str, Any], assume_tz: ZoneInfo | None = None,
+                        *, allow_blank_columns: bool = False) -> Record:
+    """Validate one canonical record; raise `RecordInvalid` naming the field and the fix."""
+    kind = data.get("kind")
+    if kind is None or kind == "":
+        kind = "message"
+    if not isinstance(kind, str) or kind not in _BUILDERS:
+        raise RecordInvalid(f"kind: must be one of {', '.join(map(repr, _BUILDERS))}")
+    allowed = FIELDS_BY_KIND[kind]
+    unknown = [k for k, v in data.items()
+               if k != "kind" and k not in allowed and not (allow_blank_columns and v in ("", None))]
+    if unknown:
+        raise RecordInvalid(f"{unknown[0]}: unknown field for kind '{kind}' "
+                            f"(allowed: {', '.join(allowed)})")
+    return _BUILDERS[kind](data, assume_tz)
+
+
+def record_key(record: Record) -> tuple[str, str]:
+    """The table a record goes to and its identity: a re-ingested record has the same key."""
+    match record:
+        case Message():
+            return "message", record.message_id
+        case Call():
+            return "call", record.call_id
+        case StatusChange():
+            return "status", _short_hash(record.conversation_id, record.created_at.isoformat(),
+                                         record.status.value)
+        case Escalation():
+            return "escalation", _short_hash(record.conversation_id,
+                                             record.created_at.isoformat(), record.to)
+
+
+def record_digest(record: Record) -> str:
+    """A digest of the record's content, to tell a duplicate from a conflicting record."""
+    values = [getattr(record, name) for name in record.__slots__]
+    return _short_hash(*(v.isoformat() if isinstance(v, datetime) else str(v) for v in values))
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]

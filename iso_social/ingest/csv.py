@@ -1,0 +1,75 @@
+"""Canonical records as CSV: the same columns as the JSON Lines format, one record per row."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import BinaryIO, ClassVar
+
+from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
+from iso_social.ingest.canonical import ALL_COLUMNS, RecordInvalid, record_from_mapping
+
+_REQUIRED_ANY = ({"message_id", "conversation_id"}, {"call_id"}, {"conversation_id", "status"})
+
+
+class CanonicalCsv:
+    """Canonical records in CSV with a header row; empty cells mean 'not given'."""
+
+    name: ClassVar[str] = "csv"
+    description: ClassVar[str] = "canonical records, CSV with a header row"
+    suffixes: ClassVar[tuple[str, ...]] = (".csv",)
+
+    def sniff(self, head: bytes) -> bool:
+        """The header row holds only canonical column names, enough to identify a record kind."""
+        text = head.decode("utf-8-sig", "replace")
+        first = text.splitlines()[0] if text else ""
+        header = {c.strip() for c in next(csv.reader([first]), [])}
+        return header <= set(ALL_COLUMNS) and any(need <= header for need in _REQUIRED_ANY)
+
+    def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
+        """Yield one parsed record or rejection per data row."""
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
+        reader = csv.reader(text)
+        try:
+            header = [c.strip() for c in next(reader)]
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            yield Rejection.of(1, "not valid UTF-8: save the file as UTF-8", b"")
+            return
+        unknown = [c for c in header if c not in ALL_COLUMNS]
+        if unknown:
+            yield Rejection.of(1, f"unknown column '{unknown[0]}' (canonical columns: "
+                               f"{', '.join(ALL_COLUMNS)}); use a mapping file for other "
+                               "layouts", ",".join(header))
+            return
+        line = reader.line_num + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                yield Rejection.of(line, "not valid UTF-8 from here on: save the file as UTF-8",
+                                   b"")
+                return
+            except csv.Error as exc:
+                yield Rejection.of(line, f"malformed CSV ({exc})", b"")
+                line = reader.line_num + 1
+                continue
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            raw = ",".join(row)
+            if len(row) != len(header):
+                yield Rejection.of(start, f"{len(row)} cells where the header has {len(header)}",
+                                   raw)
+                continue
+            try:
+                record = record_from_mapping(dict(zip(header, row, strict=True)),
+                                             options.assume_tz, allow_blank_columns=True)
+            except RecordInvalid as exc:
+                yield Rejection.of(start, str(exc), raw)
+                continue
+            yield ParsedRecord(start, record)

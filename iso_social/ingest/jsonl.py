@@ -1,0 +1,71 @@
+"""Canonical JSON Lines: one record per line (see docs/log-format.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import BinaryIO, ClassVar
+
+from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
+from iso_social.ingest.canonical import RecordInvalid, record_from_mapping
+
+_BOM = b"\xef\xbb\xbf"
+MAX_LINE_BYTES = 4 * 1024 * 1024
+
+
+class JsonLines:
+    """Canonical records as JSON objects, one per line; blank lines are ignored."""
+
+    name: ClassVar[str] = "jsonl"
+    description: ClassVar[str] = "canonical records, JSON Lines"
+    suffixes: ClassVar[tuple[str, ...]] = (".jsonl", ".ndjson", ".json")
+
+    def sniff(self, head: bytes) -> bool:
+        """A JSON object on the first non-blank line with a canonical `kind` or message field."""
+        for raw in head.removeprefix(_BOM).splitlines():
+            line = raw.strip()
+            if not line:
+                continue
+            if not line.startswith(b"{"):
+                return False
+            try:
+                first = json.loads(line)
+            except ValueError:
+                # the head may cut a long first line: look for the canonical keys instead
+                return b'"kind"' in line and b'"conversation_id"' in line
+            return isinstance(first, dict) and (
+                first.get("kind") in ("message", "status", "escalation", "call")
+                or {"message_id", "conversation_id", "direction"} <= first.keys()
+            )
+        return False
+
+    def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
+        """Yield one parsed record or rejection per non-blank line."""
+        for number, raw in enumerate(stream, start=1):
+            if number == 1:
+                raw = raw.removeprefix(_BOM)
+            if not raw.strip():
+                continue
+            if len(raw) > MAX_LINE_BYTES:
+                yield Rejection.of(number, f"line longer than {MAX_LINE_BYTES} bytes", raw)
+                continue
+            try:
+                data = json.loads(raw)
+            except UnicodeDecodeError:
+                yield Rejection.of(number, "not valid UTF-8: save the file as UTF-8", raw)
+                continue
+            except ValueError as exc:
+                reason = f"not valid JSON ({exc.args[0].split(':')[0]})" if exc.args else \
+                    "not valid JSON"
+                yield Rejection.of(number, reason, raw)
+                continue
+            except RecursionError:
+                yield Rejection.of(number, "JSON nested too deeply", raw)
+                continue
+            if not isinstance(data, dict):
+                yield Rejection.of(number, "a record must be a JSON object {...}", raw)
+                continue
+            try:
+                yield ParsedRecord(number, record_from_mapping(data, options.assume_tz))
+            except RecordInvalid as exc:
+                yield Rejection.of(number, str(exc), raw)

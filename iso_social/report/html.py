@@ -1,0 +1,136 @@
+"""HTML rendering of a run from the Jinja2 templates in `templates/` (autoescape on, strict).
+
+`build_view()` turns the run document into the view-model the templates read; templates never
+compute. Customer text never reaches a template unescaped: autoescape is on for every file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from iso_social.clock import format_duration, parse_duration
+from iso_social.evidence.models import RecordedRun
+from iso_social.report.base import ReportOptions
+
+VERDICT_LABEL = {
+    "conforms": "Conforms",
+    "observation": "Observation",
+    "minor_nonconformity": "Minor nonconformity",
+    "major_nonconformity": "Major nonconformity",
+    "not_evaluated": "Not evaluated",
+    "waived": "Waived",
+}
+_SECONDS_MEASURES = ("p50_seconds", "p90_seconds", "mean_seconds", "deadline_seconds")
+_MEASURE_LABEL = {
+    "p50_seconds": "Median (P50)",
+    "p90_seconds": "90th percentile (P90)",
+    "mean_seconds": "Mean",
+    "deadline_seconds": "Deadline",
+    "answered": "Answered",
+    "unanswered": "Never answered",
+    "pending": "Pending (deadline not reached)",
+    "time_basis": "Time basis",
+}
+
+
+def _date(text: str) -> str:
+    return datetime.fromisoformat(text).strftime("%d %b %Y %H:%M UTC")
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _measure(name: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if name in _SECONDS_MEASURES:
+        return format_duration(float(value))
+    return str(value)
+
+
+def _param(value: Any) -> str:
+    """Parameters as a reader writes them: ISO durations as `1 h`, shares as percentages."""
+    if isinstance(value, str) and value.startswith("P"):
+        try:
+            return format_duration(parse_duration(value).total_seconds())
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "–"
+    return str(value)
+
+
+def build_view(run: RecordedRun, options: ReportOptions) -> dict[str, Any]:
+    """The view-model of the evidence report."""
+    from iso_social.controls import control_types
+
+    doc = run.document
+    types = control_types()
+    controls = []
+    for number, control in enumerate(doc["controls"], start=2):
+        evidence = control["evidence"]
+        control_type = types.get(control["type"])
+        controls.append({
+            **control,
+            "number": number,
+            "verdict_label": VERDICT_LABEL[control["verdict"]],
+            "rate_text": _percent(control["rate"]),
+            "target_text": _percent(control["target"]),
+            "method": control_type.summary if control_type else control["type"],
+            "measures_view": [(_MEASURE_LABEL.get(k, k.replace("_", " ")), _measure(k, v))
+                              for k, v in control["measures"].items()],
+            "params_view": [(k, _param(v)) for k, v in sorted(control["params"].items())],
+            "evidence_shown": evidence[: options.max_rows],
+            "evidence_hidden": max(0, len(evidence) - options.max_rows),
+        })
+    summary = doc["summary"]
+    return {
+        "organisation": options.organisation,
+        "run": doc,
+        "run_id": doc["run_id"],
+        "generated": _date(doc["created_at"]),
+        "period_from": _date(doc["window"]["from"]),
+        "period_to": _date(doc["window"]["to"]),
+        "channels": sorted({c for control in doc["controls"] for c in control["channels"]}),
+        "policies": doc["policies"],
+        "inputs": doc["inputs"],
+        "controls": controls,
+        "nonconformities": doc["nonconformities"],
+        "summary": summary,
+        "verdict_counts": [(VERDICT_LABEL[v], v, summary.get(v, 0)) for v in VERDICT_LABEL],
+        "digest": run.digest,
+        "previous_digest": run.previous_digest,
+        "sequence": run.seq,
+        "tool_version": doc["tool_version"],
+    }
+
+
+def render_html(run: RecordedRun, options: ReportOptions, *, for_print: bool = False) -> str:
+    """Render the evidence report as an HTML page (CSS inlined so it opens offline)."""
+    import jinja2
+
+    templates: Path = options.templates_dir
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    css = (templates / "report.css").read_text(encoding="utf-8")
+    template = env.get_template("report.html.j2")
+    return template.render(**build_view(run, options), css=css, for_print=for_print)
+
+
+class HtmlReporter:
+    """A single self-contained HTML file."""
+
+    name: ClassVar[str] = "html"
+    suffix: ClassVar[str] = ".html"
+
+    def render(self, run: RecordedRun, options: ReportOptions) -> bytes:
+        """Render the report page."""
+        return render_html(run, options).encode("utf-8")

@@ -1,0 +1,49 @@
+"""HTML to PDF through WeasyPrint; the only module that imports `weasyprint`.
+
+The fetcher allows only `file:` and `data:` URLs, so nothing in a report (a customer's text
+included) can make it fetch a remote resource. The run's JSON document is embedded as an
+attachment so the PDF carries its own machine-readable evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import ClassVar
+
+from iso_social.evidence.models import RecordedRun
+from iso_social.report.base import ReportOptions
+from iso_social.report.html import render_html
+
+ALLOWED_PROTOCOLS = frozenset({"file", "data"})
+
+
+class PdfReporter:
+    """The audit-evidence PDF."""
+
+    name: ClassVar[str] = "pdf"
+    suffix: ClassVar[str] = ".pdf"
+
+    def render(self, run: RecordedRun, options: ReportOptions) -> bytes:
+        """Render the report to PDF bytes with metadata and the results JSON attached."""
+        import weasyprint
+
+        html = render_html(run, options, for_print=True)
+        fetcher = weasyprint.URLFetcher(allowed_protocols=ALLOWED_PROTOCOLS)
+        document = weasyprint.HTML(string=html, base_url=str(options.templates_dir),
+                                   url_fetcher=fetcher).render()
+        metadata = document.metadata
+        metadata.title = f"Customer-service audit evidence — run {run.run_id}"
+        metadata.authors = [options.organisation]
+        metadata.description = (f"iso-social {run.document['tool_version']} run {run.run_id}, "
+                                f"window {run.document['window']['from']} to "
+                                f"{run.document['window']['to']}")
+        metadata.created = datetime.fromisoformat(run.document["created_at"]).isoformat()
+        metadata.generator = f"iso-social {run.document['tool_version']}"
+        attachment = weasyprint.Attachment(
+            string=json.dumps(run.output_document(), indent=2, ensure_ascii=False),
+            name="results.json", description="Run results (iso-social JSON, schema 1)",
+            url_fetcher=fetcher)
+        pdf = document.write_pdf(attachments=[attachment])
+        assert isinstance(pdf, bytes)  # noqa: S101
+        return pdf

@@ -1,0 +1,105 @@
+"""Engines and transactions: SQLite (WAL, busy timeout, owner-only file) or PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlmodel import SQLModel
+
+from iso_social.errors import StoreError
+from iso_social.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _normalise(url: str) -> str:
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _prepare_sqlite_file(database: str | None) -> None:
+    """Create the database file owner-only (it holds customer messages) and check its folder."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():
+        raise StoreError(f"{path}: the folder {path.parent} does not exist",
+                         hint="create it, or pass another --db sqlite:///PATH")
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+    dbapi_connection.isolation_level = None
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url`; raises `StoreError` with a hint when the URL or driver is unusable."""
+    try:
+        parsed = make_url(_normalise(url))
+    except ArgumentError as exc:
+        raise StoreError(f"--db: '{url}' is not a database URL",
+                         hint="use sqlite:///iso_social.db or "
+                              "postgresql://user@host:5432/dbname") from exc
+    if parsed.get_backend_name() == "sqlite":
+        _prepare_sqlite_file(parsed.database)
+        engine = create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # let SQLAlchemy, not pysqlite, decide where transactions begin (atomic ingest);
+        # the recipe from SQLAlchemy's "Serializable isolation / Savepoints" section
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        try:
+            return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        except ModuleNotFoundError as exc:
+            raise StoreError("PostgreSQL needs the psycopg driver",
+                             hint='pip install "iso-social[postgres]"') from exc
+    raise StoreError(f"--db: unsupported database '{parsed.get_backend_name()}'",
+                     hint="use sqlite:///PATH or postgresql://user@host/dbname")
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table that does not exist yet."""
+    try:
+        SQLModel.metadata.create_all(engine)
+    except OperationalError as exc:
+        raise StoreError(f"cannot open the database: {_describe(exc)}",
+                         hint="check --db / ISO_SOCIAL_DB and that the server is running") from exc
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One atomic unit of work: everything inside commits together or not at all."""
+    try:
+        with engine.begin() as connection:
+            yield connection
+    except OperationalError as exc:
+        raise StoreError(f"database error: {_describe(exc)}",
+                         hint="check --db / ISO_SOCIAL_DB and that the server is running") from exc
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    """The driver's message without SQL or parameters (parameters may hold customer text)."""
+    original = getattr(exc, "orig", None)
+    text = str(original) if original is not None else type(exc).__name__
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

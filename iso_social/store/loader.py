@@ -1,0 +1,165 @@
+"""Loading one or more log files into the store in a single transaction.
+
+The file is read once: its SHA-256 is computed from the same bytes the parser reads. Records are
+stored in batches; any failure rolls the whole load back, so a crash midway leaves the database
+as it was. With `strict`, a single rejected record aborts the load the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from iso_social.domain import Call, Escalation, Message, StatusChange, now_utc
+from iso_social.errors import IngestError
+from iso_social.ingest import IngestOptions, LogFormat, ParsedRecord, Rejection
+from iso_social.store import repository
+from iso_social.store.database import create_schema, transaction
+
+BATCH_SIZE = 5_000
+MAX_REPORTED_REJECTIONS = 1_000
+
+
+class _HashingReader(io.RawIOBase):
+    """A raw reader that hashes and counts every byte it hands out."""
+
+    def __init__(self, raw: io.BufferedReader) -> None:
+        self._raw = raw
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.sha256.update(data)
+        self.size += n
+        return n
+
+
+@dataclass
+class FileSummary:
+    """What the ingest of one file did."""
+
+    path: str
+    format: str
+    sha256: str = ""
+    size: int = 0
+    records_read: int = 0
+    messages_stored: int = 0
+    other_stored: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    rejected_count: int = 0
+    conversations: int = 0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did, for every file, and in total."""
+
+    files: list[FileSummary]
+
+    def total(self, name: str) -> int:
+        """The sum of a count over every file."""
+        return sum(getattr(f, name) for f in self.files)
+
+
+Progress = Callable[[str, int], None]
+
+
+def _record_time(record: Any) -> datetime:
+    match record:
+        case Message() | StatusChange() | Escalation():
+            return record.created_at
+        case Call():
+            return record.offered_at
+    raise TypeError(type(record).__name__)
+
+
+def load_files(engine: Engine, paths: Sequence[Path], formats: Sequence[LogFormat],
+               options: IngestOptions, *, strict: bool = False,
+               progress: Progress | None = None) -> IngestSummary:
+    """Load every file in one transaction; return per-file summaries."""
+    create_schema(engine)
+    summaries: list[FileSummary] = []
+    with transaction(engine) as connection:
+        for path, fmt in zip(paths, formats, strict=True):
+            summary = FileSummary(str(path), fmt.name)
+            ingest_id = repository.begin_ingest(connection, str(path), fmt.name, now_utc())
+            conversations: set[str] = set()
+            try:
+                stream = path.open("rb")
+            except OSError as exc:
+                raise IngestError(path, f"cannot read the file ({exc.strerror})") from exc
+            with stream:
+                hashing = _HashingReader(stream)  # type: ignore[arg-type]
+                reader = io.BufferedReader(hashing, buffer_size=1 << 20)
+                batch: list[ParsedRecord] = []
+                rejected: list[Rejection] = []
+
+                def flush() -> None:
+                    result = repository.save_batch(connection, ingest_id, batch)
+                    summary.messages_stored += result.stored["message"]
+                    summary.other_stored += sum(
+                        n for kind, n in result.stored.items() if kind != "message")
+                    summary.duplicates += result.duplicates
+                    summary.conflicts += len(result.conflicts)
+                    rejected.extend(result.conflicts)
+                    conversations.update(result.conversation_ids)
+                    batch.clear()
+
+                for parsed in fmt.parse(reader, options):  # type: ignore[arg-type]
+                    summary.records_read += 1
+                    if isinstance(parsed, Rejection):
+                        if strict:
+                            raise IngestError(path, parsed.reason, line=parsed.line,
+                                              hint="nothing was stored; fix the record or "
+                                                   "ingest without --strict")
+                        rejected.append(parsed)
+                        continue
+                    moment = _record_time(parsed.record)
+                    if summary.first_at is None or moment < summary.first_at:
+                        summary.first_at = moment
+                    if summary.last_at is None or moment > summary.last_at:
+                        summary.last_at = moment
+                    batch.append(parsed)
+                    if len(batch) >= BATCH_SIZE:
+                        flush()
+                        if progress:
+                            progress(str(path), hashing.size)
+                if batch:
+                    flush()
+                reader.read()  # hash any trailing bytes the parser did not need
+            if strict and summary.conflicts:
+                first = rejected[0]
+                raise IngestError(path, first.reason, line=first.line,
+                                  hint="nothing was stored; --strict refuses conflicting records")
+            rejected.sort(key=lambda r: r.line)
+            repository.save_rejections(connection, ingest_id, rejected)
+            summary.sha256, summary.size = hashing.sha256.hexdigest(), hashing.size
+            summary.rejected_count = len(rejected)
+            summary.rejected = rejected[:MAX_REPORTED_REJECTIONS]
+            summary.conversations = len(conversations)
+            repository.finish_ingest(
+                connection, ingest_id, sha256=summary.sha256, size=summary.size,
+                records_read=summary.records_read,
+                stored=summary.messages_stored + summary.other_stored,
+                duplicates=summary.duplicates, conflicts=summary.conflicts,
+                rejected=len(rejected), first_at=summary.first_at, last_at=summary.last_at,
+                finished_at=now_utc())
+            summaries.append(summary)
+    return IngestSummary(summaries)

@@ -1,0 +1,190 @@
+"""SQLModel table classes, and nothing else. Code outside `store/` never sees these rows.
+
+Timestamps are stored as UTC: `timestamptz` on PostgreSQL, ISO text on SQLite (read back as
+aware UTC by `UTCDateTime`). Evidence tables (`audit_run`, `finding`) are append-only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Index, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; SQLite keeps the UTC wall time."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return aware UTC datetimes."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(*, index: bool = False, nullable: bool = False) -> Any:
+    return Field(sa_type=UTCDateTime, index=index, nullable=nullable)
+
+
+class IngestRow(SQLModel, table=True):
+    """One ingested input file: audit evidence of what the checks were run on."""
+
+    __tablename__ = "ingest_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str
+    sha256: str = Field(index=True)
+    size: int = Field(sa_type=BigInteger)
+    format: str
+    started_at: datetime = _ts()
+    finished_at: datetime = _ts()
+    records_read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    first_at: datetime | None = _ts(nullable=True)
+    last_at: datetime | None = _ts(nullable=True)
+
+
+class RejectRow(SQLModel, table=True):
+    """A record that was not accepted, kept with its location, reason and raw text."""
+
+    __tablename__ = "reject"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ingest_id: int = Field(foreign_key="ingest_file.id", index=True)
+    line: int
+    reason: str
+    raw: str = Field(sa_type=Text)
+
+
+class ConversationRow(SQLModel, table=True):
+    """A conversation's channel (of its first message) and activity span."""
+
+    __tablename__ = "conversation"
+
+    conversation_id: str = Field(primary_key=True)
+    channel: str = Field(index=True)
+    first_activity_at: datetime = _ts()
+    last_activity_at: datetime = _ts(index=True)
+
+
+class MessageRow(SQLModel, table=True):
+    """One message; `digest` tells a re-ingested duplicate from a conflicting record."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        Index("ix_message_response", "conversation_id", "direction", "author_role",
+              "automated", "created_at"),
+    )
+
+    message_id: str = Field(primary_key=True)
+    conversation_id: str
+    channel: str
+    direction: str
+    author: str
+    author_role: str
+    visibility: str
+    created_at: datetime = _ts(index=True)
+    text: str = Field(sa_type=Text)
+    in_reply_to: str | None = None
+    automated: bool = False
+    digest: str
+    ingest_id: int = Field(foreign_key="ingest_file.id")
+    source_line: int
+
+
+class StatusRow(SQLModel, table=True):
+    """A status change of a conversation."""
+
+    __tablename__ = "status_change"
+
+    id: str = Field(primary_key=True)
+    conversation_id: str = Field(index=True)
+    created_at: datetime = _ts()
+    status: str
+    digest: str
+    ingest_id: int = Field(foreign_key="ingest_file.id")
+    source_line: int
+
+
+class EscalationRow(SQLModel, table=True):
+    """An escalation of a conversation to a level."""
+
+    __tablename__ = "escalation"
+
+    id: str = Field(primary_key=True)
+    conversation_id: str = Field(index=True)
+    created_at: datetime = _ts()
+    to_level: str
+    by_author: str
+    digest: str
+    ingest_id: int = Field(foreign_key="ingest_file.id")
+    source_line: int
+
+
+class CallRow(SQLModel, table=True):
+    """One call offered to a phone queue."""
+
+    __tablename__ = "call"
+
+    call_id: str = Field(primary_key=True)
+    channel: str
+    queue: str
+    customer: str
+    offered_at: datetime = _ts(index=True)
+    answered_at: datetime | None = _ts(nullable=True)
+    ended_at: datetime = _ts()
+    outcome: str
+    digest: str
+    ingest_id: int = Field(foreign_key="ingest_file.id")
+    source_line: int
+
+
+class AuditRunRow(SQLModel, table=True):
+    """One recorded check run: its canonical JSON document, hash and link to the previous run."""
+
+    __tablename__ = "audit_run"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(unique=True, index=True)
+    created_at: datetime = _ts()
+    tool_version: str
+    window_start: datetime = _ts()
+    window_end: datetime = _ts()
+    document: str = Field(sa_type=Text)
+    digest: str
+    previous_digest: str
+
+
+class FindingRow(SQLModel, table=True):
+    """One control's result in one run, for trends and queries."""
+
+    __tablename__ = "finding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_seq: int = Field(foreign_key="audit_run.seq", index=True)
+    control_id: str = Field(index=True)
+    control_type: str
+    policy_id: str
+    verdict: str
+    population: int
+    nonconforming: int
+    rate: float | None = None
