@@ -24,8 +24,13 @@ def grade(outcome: Outcome, control: Control) -> Verdict:
     return Verdict.for_severity(control.spec.severity)
 
 
-def evaluate_control(control: Control, policy: Policy, window: Window,
-                     conversations: Sequence[Conversation], calls: Sequence[Call]) -> Finding:
+def evaluate_control(
+    control: Control,
+    policy: Policy,
+    window: Window,
+    conversations: Sequence[Conversation],
+    calls: Sequence[Call],
+) -> Finding:
     """Evaluate one control over the conversations and calls of its channels."""
     channels = set(control.spec.channels)
     data = ControlInput(
@@ -38,15 +43,25 @@ def evaluate_control(control: Control, policy: Policy, window: Window,
     outcome = control_type.evaluate(data, control.params)
     spec = control.spec
     return Finding(
-        control_id=spec.id, control_type=spec.type, title=spec.title, policy_id=policy.document.id,
-        channels=tuple(c.value for c in spec.channels), clauses=spec.clauses,
-        severity=spec.severity, verdict=grade(outcome, control), outcome=outcome,
-        params=control.params.model_dump(mode="json"))
+        control_id=spec.id,
+        control_type=spec.type,
+        title=spec.title,
+        policy_id=policy.document.id,
+        channels=tuple(c.value for c in spec.channels),
+        clauses=spec.clauses,
+        severity=spec.severity,
+        verdict=grade(outcome, control),
+        outcome=outcome,
+        params=control.params.model_dump(mode="json"),
+    )
 
 
-def evaluate_policy(policies: Sequence[Policy], window: Window,
-                    conversations: Sequence[Conversation],
-                    calls: Sequence[Call] = ()) -> list[Finding]:
+def evaluate_policy(
+    policies: Sequence[Policy],
+    window: Window,
+    conversations: Sequence[Conversation],
+    calls: Sequence[Call] = (),
+) -> list[Finding]:
     """Evaluate every control of every policy, in a stable order (policy id, control id)."""
     findings = [
         evaluate_control(control, policy, window, conversations, calls)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)", re.IGNORECASE)
 _ISO_DURATION = re.compile(
@@ -44,8 +44,12 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> timedelta:
         iso = _ISO_DURATION.match(text.upper())
         if iso and any(iso.groupdict().values()):
             parts = {k: float(v) for k, v in iso.groupdict().items() if v}
-            seconds = (parts.get("d", 0) * 86400 + parts.get("h", 0) * 3600
-                       + parts.get("m", 0) * 60 + parts.get("s", 0))
+            seconds = (
+                parts.get("d", 0) * 86400
+                + parts.get("h", 0) * 3600
+                + parts.get("m", 0) * 60
+                + parts.get("s", 0)
+            )
         else:
             compact = text.replace(" ", "")
             matches = list(_DURATION_PART.finditer(compact))
@@ -111,8 +115,9 @@ def _parse_days(spec: str) -> list[int]:
     for part in key.split(","):
         bounds = [p.strip()[:3] for p in part.split("-")]
         if any(b not in _DAYS for b in bounds) or len(bounds) > 2:
-            raise ValueError(f"'{spec}' is not a weekday: use mon..sun, a range 'mon-fri' or a "
-                             "list 'sat,sun'")
+            raise ValueError(
+                f"'{spec}' is not a weekday: use mon..sun, a range 'mon-fri' or a list 'sat,sun'"
+            )
         first, last = _DAYS.index(bounds[0]), _DAYS.index(bounds[-1])
         span = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
         days.extend(span)
@@ -137,8 +142,10 @@ class HolidaySpec(BaseModel):
             try:
                 holidays.country_holidays(value.upper())
             except NotImplementedError as exc:
-                raise ValueError(f"'{value}' is not a country the holidays package knows "
-                                 "(use an ISO 3166 code such as ES, MX, GB)") from exc
+                raise ValueError(
+                    f"'{value}' is not a country the holidays package knows "
+                    "(use an ISO 3166 code such as ES, MX, GB)"
+                ) from exc
             return value.upper()
         return value
 
@@ -158,7 +165,9 @@ class CalendarSpec(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"'{value}' is not an IANA time zone (e.g. Europe/Madrid, UTC)") from exc
+            raise ValueError(
+                f"'{value}' is not an IANA time zone (e.g. Europe/Madrid, UTC)"
+            ) from exc
         return value
 
     @field_validator("hours")
@@ -184,8 +193,9 @@ class CalendarSpec(BaseModel):
             try:
                 holidays.country_holidays(self.holidays.country, subdiv=self.holidays.subdivision)
             except NotImplementedError as exc:
-                raise ValueError(f"'{self.holidays.subdivision}' is not a subdivision of "
-                                 f"{self.holidays.country}") from exc
+                raise ValueError(
+                    f"'{self.holidays.subdivision}' is not a subdivision of {self.holidays.country}"
+                ) from exc
 
 
 def _parse_window(text: str) -> tuple[time, time | None]:
@@ -232,8 +242,7 @@ class BusinessCalendar:
         if day.year not in self._holiday_years:
             import holidays
 
-            table = holidays.country_holidays(spec.country, subdiv=spec.subdivision,
-                                              years=day.year)
+            table = holidays.country_holidays(spec.country, subdiv=spec.subdivision, years=day.year)
             self._holiday_years[day.year] = set(table.keys())
         return day in self._holiday_years[day.year]
 

@@ -48,7 +48,7 @@ class AuthorRole(StrEnum):
 
 
 class Visibility(StrEnum):
-    """Whether a message is visible to the public (a tweet) or only to the parties (a DM, an e-mail)."""
+    """Whether a message is public (a tweet) or seen only by the parties (a DM, an e-mail)."""
 
     PUBLIC = "public"
     PRIVATE = "private"
@@ -200,7 +200,7 @@ Record = Message | StatusChange | Escalation | Call
 
 @dataclass(frozen=True, slots=True)
 class Conversation:
-    """A conversation as the checks see it: messages, status changes and escalations in time order."""
+    """A conversation as the checks see it: messages, statuses and escalations in time order."""
 
     conversation_id: str
     channel: Channel

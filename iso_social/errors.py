@@ -41,8 +41,9 @@ class PolicyError(IsoSocialError):
     ) -> None:
         self.path, self.location, self.line, self.problem = Path(path), location, line, problem
         where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: {location}: {problem}" if location else f"{where}: {problem}",
-                         hint=hint)
+        super().__init__(
+            f"{where}: {location}: {problem}" if location else f"{where}: {problem}", hint=hint
+        )
 
 
 class PolicyErrors(IsoSocialError):
@@ -57,8 +58,9 @@ class PolicyErrors(IsoSocialError):
 class IngestError(IsoSocialError):
     """A log file cannot be ingested at all (unreadable, unknown format, or `--strict` rejects)."""
 
-    def __init__(self, path: Path | str, problem: str, *, line: int | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, path: Path | str, problem: str, *, line: int | None = None, hint: str | None = None
+    ) -> None:
         self.path, self.line = Path(path), line
         where = f"{path}:{line}" if line is not None else str(path)
         super().__init__(f"{where}: {problem}", hint=hint)

@@ -27,17 +27,10 @@ from iso_social.ingest import IngestOptions, detect_log_format, get_log_format
 from iso_social.policy import Policy, load_policies
 from iso_social.report import REPORTERS, ReportFormat, ReportOptions
 from iso_social.store import repository
-from iso_social.store.database import create_schema, make_engine
+from iso_social.store.database import create_schema, opened_engine
 from iso_social.store.loader import IngestSummary, Progress, load_files
 
 DEFAULT_LOOKBACK = timedelta(days=30)
-
-
-def open_store(db: str) -> Engine:
-    """An engine for the database URL, with the schema in place."""
-    engine = make_engine(db)
-    create_schema(engine)
-    return engine
 
 
 def _expand(paths: Sequence[Path]) -> list[Path]:
@@ -62,24 +55,33 @@ def zone(name: str | None) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError("--assume-tz", f"'{name}' is not an IANA time zone",
-                          hint="use a name such as Europe/Madrid, America/Mexico_City or UTC"
-                          ) from exc
+        raise ConfigError(
+            "--assume-tz",
+            f"'{name}' is not an IANA time zone",
+            hint="use a name such as Europe/Madrid, America/Mexico_City or UTC",
+        ) from exc
 
 
-def ingest_logs(paths: Sequence[Path], *, db: str, fmt: str = "auto",
-                assume_tz: str | None = None, strict: bool = False,
-                progress: Progress | None = None) -> IngestSummary:
+def ingest_logs(
+    paths: Sequence[Path],
+    *,
+    db: str,
+    fmt: str = "auto",
+    assume_tz: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> IngestSummary:
     """Validate and store every record of the given files (folders are expanded), atomically."""
     files = _expand(paths)
     formats = [detect_log_format(p) if fmt == "auto" else get_log_format(fmt) for p in files]
     options = IngestOptions(assume_tz=zone(assume_tz))
-    return load_files(make_engine(db), files, formats, options, strict=strict,
-                      progress=progress)
+    with opened_engine(db) as engine:
+        return load_files(engine, files, formats, options, strict=strict, progress=progress)
 
 
-def resolve_window(engine: Engine, start: datetime | None, end: datetime | None,
-                   as_of: datetime | None = None) -> Window:
+def resolve_window(
+    engine: Engine, start: datetime | None, end: datetime | None, as_of: datetime | None = None
+) -> Window:
     """The audit window: `--to` defaults to `--as-of` or now, `--from` to the first activity."""
     end = end or as_of or now_utc()
     if start is None:
@@ -87,40 +89,62 @@ def resolve_window(engine: Engine, start: datetime | None, end: datetime | None,
             first, _ = repository.activity_span(connection)
         start = first if first is not None and first < end else end - DEFAULT_LOOKBACK
     if start >= end:
-        raise CheckError(f"the audit window is empty: --from {start.isoformat()} is not before "
-                         f"--to {end.isoformat()}", hint="pass a --from earlier than --to")
+        raise CheckError(
+            f"the audit window is empty: --from {start.isoformat()} is not before "
+            f"--to {end.isoformat()}",
+            hint="pass a --from earlier than --to",
+        )
     return Window(start, end)
 
 
-def run_check(policies: Sequence[Policy], *, db: str, start: datetime | None = None,
-              end: datetime | None = None, as_of: datetime | None = None) -> RecordedRun:
+def run_check(
+    policies: Sequence[Policy],
+    *,
+    db: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    as_of: datetime | None = None,
+) -> RecordedRun:
     """Evaluate every control over the window and record the run in the ledger."""
-    engine = open_store(db)
-    window = resolve_window(engine, start, end, as_of)
-    with engine.connect() as connection:
-        conversations = repository.conversations_in(connection, window)
-        calls = repository.calls_in(connection, window)
-        inputs = [InputFile(f.path, f.sha256, f.size, f.format, f.records_read, f.stored,
-                            f.rejected) for f in repository.ingested_files(connection)]
-    findings = evaluate_policy(policies, window, conversations, calls)
-    created = now_utc()
-    run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    document = build_document(run_id=run_id, created_at=created, tool_version=__version__,
-                              window=window, as_of=as_of, policies=policies, inputs=inputs,
-                              findings=findings)
-    return ledger.record_run(engine, document, created, window.start, window.end)
+    with opened_engine(db) as engine:
+        create_schema(engine)
+        window = resolve_window(engine, start, end, as_of)
+        with engine.connect() as connection:
+            conversations = repository.conversations_in(connection, window)
+            calls = repository.calls_in(connection, window)
+            inputs = [
+                InputFile(f.path, f.sha256, f.size, f.format, f.records_read, f.stored, f.rejected)
+                for f in repository.ingested_files(connection)
+            ]
+        findings = evaluate_policy(policies, window, conversations, calls)
+        created = now_utc()
+        run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+        document = build_document(
+            run_id=run_id,
+            created_at=created,
+            tool_version=__version__,
+            window=window,
+            as_of=as_of,
+            policies=policies,
+            inputs=inputs,
+            findings=findings,
+        )
+        return ledger.record_run(engine, document, created, window.start, window.end)
 
 
 def load_run(db: str, reference: str = "latest") -> RecordedRun:
     """A recorded run: `latest`, `latest-N` or a run id."""
-    return ledger.load_run(make_engine(db), reference)
+    with opened_engine(db) as engine:
+        return ledger.load_run(engine, reference)
 
 
-def render_report(run: RecordedRun, fmt: ReportFormat, settings: Settings, *,
-                  color: bool = False) -> bytes:
+def render_report(
+    run: RecordedRun, fmt: ReportFormat, settings: Settings, *, color: bool = False
+) -> bytes:
     """The bytes of `run` rendered in `fmt`."""
-    options = ReportOptions(templates_dir=settings.templates_dir,
-                            organisation=settings.organisation, color=color)
+    options = ReportOptions(
+        templates_dir=settings.templates_dir, organisation=settings.organisation, color=color
+    )
     return REPORTERS[fmt].render(run, options)
 
 
@@ -151,8 +175,9 @@ class DemoResult:
 DEMO_WINDOW = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 
 
-def run_demo(directory: Path, settings: Settings, *, seed: int = 7,
-             messages: int = 3000) -> DemoResult:
+def run_demo(
+    directory: Path, settings: Settings, *, seed: int = 7, messages: int = 3000
+) -> DemoResult:
     """Generate a sample data set, ingest it into a fresh SQLite database, check it against
     the shipped policies and write the PDF report and the JSON results."""
     directory.mkdir(parents=True, exist_ok=True)

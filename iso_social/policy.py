@@ -113,15 +113,20 @@ def _node_line(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
     return line
 
 
-def _duplicate_keys(node: yaml.Node | None, path: Path, loc: tuple[str | int, ...] = ()
-                    ) -> Iterable[PolicyError]:
+def _duplicate_keys(
+    node: yaml.Node | None, path: Path, loc: tuple[str | int, ...] = ()
+) -> Iterable[PolicyError]:
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
             if key.value in seen:
-                yield PolicyError(path, _location((*loc, key.value)), "duplicate key; the second "
-                                  "value would silently replace the first",
-                                  line=key.start_mark.line + 1, hint="remove one of the two")
+                yield PolicyError(
+                    path,
+                    _location((*loc, key.value)),
+                    "duplicate key; the second value would silently replace the first",
+                    line=key.start_mark.line + 1,
+                    hint="remove one of the two",
+                )
             seen.add(key.value)
             yield from _duplicate_keys(value, path, (*loc, key.value))
     elif isinstance(node, yaml.SequenceNode):
@@ -141,15 +146,21 @@ def _allowed_fields(model: type[BaseModel], loc: Sequence[str | int]) -> list[st
         annotation = field.annotation
         args = getattr(annotation, "__args__", ())
         candidates = [annotation, *args]
-        current = next((c for c in candidates if isinstance(c, type)
-                        and issubclass(c, BaseModel)), None)
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
         if current is None:
             return []
     return list(getattr(current, "model_fields", {}))
 
 
-def _errors_from(exc: ValidationError, path: Path, root: yaml.Node | None,
-                 model: type[BaseModel], prefix: tuple[str | int, ...] = ()) -> list[PolicyError]:
+def _errors_from(
+    exc: ValidationError,
+    path: Path,
+    root: yaml.Node | None,
+    model: type[BaseModel],
+    prefix: tuple[str | int, ...] = (),
+) -> list[PolicyError]:
     errors = []
     for error in exc.errors(include_input=False, include_url=False):
         loc = (*prefix, *error["loc"])
@@ -161,7 +172,8 @@ def _errors_from(exc: ValidationError, path: Path, root: yaml.Node | None,
             close = difflib.get_close_matches(field, allowed, n=1)
             problem = f"unknown field '{field}'"
             hint = (f"did you mean '{close[0]}'? " if close else "") + (
-                f"allowed fields: {', '.join(allowed)}" if allowed else "")
+                f"allowed fields: {', '.join(allowed)}" if allowed else ""
+            )
         elif error["type"] == "missing":
             problem = "required field is missing"
         elif error["type"] == "string_type" and loc and loc[-1] == "version":
@@ -177,25 +189,43 @@ def load_policy(path: Path) -> Policy:
     try:
         source = path.read_bytes()
     except OSError as exc:
-        raise PolicyErrors([PolicyError(path, "", f"cannot read the file ({exc.strerror})")]
-                           ) from exc
+        raise PolicyErrors(
+            [PolicyError(path, "", f"cannot read the file ({exc.strerror})")]
+        ) from exc
     try:
         text = source.decode("utf-8-sig")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except UnicodeDecodeError as exc:
-        raise PolicyErrors([PolicyError(path, "", "not valid UTF-8",
-                                        hint="save the file as UTF-8")]) from exc
+        raise PolicyErrors(
+            [PolicyError(path, "", "not valid UTF-8", hint="save the file as UTF-8")]
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise PolicyErrors([PolicyError(path, "", f"YAML syntax error: {problem}",
-                                        line=mark.line + 1 if mark else None,
-                                        hint="check the indentation and quoting on that line")]
-                           ) from exc
+        raise PolicyErrors(
+            [
+                PolicyError(
+                    path,
+                    "",
+                    f"YAML syntax error: {problem}",
+                    line=mark.line + 1 if mark else None,
+                    hint="check the indentation and quoting on that line",
+                )
+            ]
+        ) from exc
     if not isinstance(data, dict):
-        raise PolicyErrors([PolicyError(path, "", "a policy file must be a YAML mapping with "
-                                        "id, title, version, ... and controls", line=1)])
+        raise PolicyErrors(
+            [
+                PolicyError(
+                    path,
+                    "",
+                    "a policy file must be a YAML mapping with "
+                    "id, title, version, ... and controls",
+                    line=1,
+                )
+            ]
+        )
     errors = list(_duplicate_keys(root, path))
     document: PolicyDocument | None = None
     try:
@@ -203,7 +233,8 @@ def load_policy(path: Path) -> Policy:
     except ValidationError as exc:
         errors.extend(_errors_from(exc, path, root, PolicyDocument))
     raw_controls = data.get("controls")
-    calendars = data.get("calendars") if isinstance(data.get("calendars"), dict) else {}
+    raw_calendars = data.get("calendars")
+    calendars: Mapping[str, Any] = raw_calendars if isinstance(raw_calendars, dict) else {}
     params_by_index = {}
     for index, raw in enumerate(raw_controls if isinstance(raw_controls, list) else []):
         if isinstance(raw, dict):
@@ -212,13 +243,20 @@ def load_policy(path: Path) -> Policy:
             params_by_index[index] = params
     if errors or document is None:
         raise PolicyErrors(errors)
-    controls = tuple(Control(spec, params_by_index[i], document.id)  # type: ignore[arg-type]
-                     for i, spec in enumerate(document.controls))
+    controls = tuple(
+        Control(spec, params_by_index[i], document.id)  # type: ignore[arg-type]
+        for i, spec in enumerate(document.controls)
+    )
     return Policy(path, hashlib.sha256(source).hexdigest(), document, controls, source)
 
 
-def _control_params(path: Path, root: yaml.Node | None, index: int, raw: dict[str, Any],
-                    calendars: Mapping[str, Any]) -> tuple[BaseModel | None, list[PolicyError]]:
+def _control_params(
+    path: Path,
+    root: yaml.Node | None,
+    index: int,
+    raw: dict[str, Any],
+    calendars: Mapping[str, Any],
+) -> tuple[BaseModel | None, list[PolicyError]]:
     """Validate one control's `params` against its type; problems carry file and line."""
     loc: tuple[str | int, ...] = ("controls", index)
     type_name = raw.get("type")
@@ -228,11 +266,16 @@ def _control_params(path: Path, root: yaml.Node | None, index: int, raw: dict[st
     control_type = types.get(type_name)
     if control_type is None:
         close = difflib.get_close_matches(type_name, list(types), n=1)
-        return None, [PolicyError(
-            path, _location((*loc, "type")), f"unknown control type '{type_name}'",
-            line=_node_line(root, (*loc, "type")),
-            hint=(f"did you mean '{close[0]}'? " if close else "")
-            + "run `iso-social policy types` to list the installed control types")]
+        return None, [
+            PolicyError(
+                path,
+                _location((*loc, "type")),
+                f"unknown control type '{type_name}'",
+                line=_node_line(root, (*loc, "type")),
+                hint=(f"did you mean '{close[0]}'? " if close else "")
+                + "run `iso-social policy types` to list the installed control types",
+            )
+        ]
     raw_params = raw.get("params") or {}
     try:
         params = control_type.params_model.model_validate(raw_params)
@@ -240,10 +283,15 @@ def _control_params(path: Path, root: yaml.Node | None, index: int, raw: dict[st
         return None, _errors_from(exc, path, root, control_type.params_model, (*loc, "params"))
     calendar = getattr(params, "calendar", None)
     if isinstance(calendar, str) and calendar != "always" and calendar not in calendars:
-        return None, [PolicyError(
-            path, _location((*loc, "params", "calendar")), f"unknown calendar '{calendar}'",
-            line=_node_line(root, (*loc, "params", "calendar")),
-            hint="define it under `calendars:` or use 'always' for calendar time")]
+        return None, [
+            PolicyError(
+                path,
+                _location((*loc, "params", "calendar")),
+                f"unknown calendar '{calendar}'",
+                line=_node_line(root, (*loc, "params", "calendar")),
+                hint="define it under `calendars:` or use 'always' for calendar time",
+            )
+        ]
     return params, []
 
 
@@ -253,8 +301,16 @@ def policy_files(location: Path) -> list[Path]:
         return [location]
     if location.is_dir():
         return sorted(p for p in location.iterdir() if p.suffix in POLICY_SUFFIXES)
-    raise PolicyErrors([PolicyError(location, "", "no such file or folder",
-                                    hint="pass --policies DIR (the shipped set is in policies/)")])
+    raise PolicyErrors(
+        [
+            PolicyError(
+                location,
+                "",
+                "no such file or folder",
+                hint="pass --policies DIR (the shipped set is in policies/)",
+            )
+        ]
+    )
 
 
 def load_policies(locations: Iterable[Path]) -> list[Policy]:
@@ -272,16 +328,28 @@ def load_policies(locations: Iterable[Path]) -> list[Policy]:
                 errors.extend(exc.errors)
     seen: dict[str, Path] = {}
     for policy in policies:
-        if policy.document.id in {p.document.id for p in policies if p is not policy and
-                                  p.path != policy.path}:
-            errors.append(PolicyError(policy.path, "id", f"policy id '{policy.document.id}' is "
-                                      "used by another file too", line=1))
+        if policy.document.id in {
+            p.document.id for p in policies if p is not policy and p.path != policy.path
+        }:
+            errors.append(
+                PolicyError(
+                    policy.path,
+                    "id",
+                    f"policy id '{policy.document.id}' is used by another file too",
+                    line=1,
+                )
+            )
         for control in policy.controls:
             if control.spec.id in seen:
-                errors.append(PolicyError(
-                    policy.path, "controls", f"control id '{control.spec.id}' is already "
-                    f"defined in {seen[control.spec.id]}",
-                    hint="control ids are unique across all policy documents"))
+                errors.append(
+                    PolicyError(
+                        policy.path,
+                        "controls",
+                        f"control id '{control.spec.id}' is already "
+                        f"defined in {seen[control.spec.id]}",
+                        hint="control ids are unique across all policy documents",
+                    )
+                )
             seen.setdefault(control.spec.id, policy.path)
     if errors:
         raise PolicyErrors(errors)

@@ -51,8 +51,18 @@ _EMAIL_BODY = [
     "Hola, quiero reclamar el cargo del día {day}. Mi DNI es {dni}. Un saludo, {name}",
     "Dear team, please update my address. You can reach me at {email}. {name}",
 ]
-_NAMES = ["Ana García", "Luis Pérez", "Marta Ruiz", "John Smith", "Emma Brown", "Jorge Díaz",
-          "Lucía Gómez", "Peter Jones", "Sara Martín", "Pablo Romero"]
+_NAMES = [
+    "Ana García",
+    "Luis Pérez",
+    "Marta Ruiz",
+    "John Smith",
+    "Emma Brown",
+    "Jorge Díaz",
+    "Lucía Gómez",
+    "Peter Jones",
+    "Sara Martín",
+    "Pablo Romero",
+]
 _CARDS = ["4111 1111 1111 1111", "5500 0000 0000 0004", "4012 8888 8888 1881"]
 _DNIS = ["12345678Z", "00000000T", "87654321X"]
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -76,13 +86,32 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _message(mid: str, cid: str, channel: str, direction: str, author: str, role: str,
-             visibility: str, at: datetime, text: str, reply_to: str | None = None,
-             automated: bool = False) -> dict[str, Any]:
+def _message(
+    mid: str,
+    cid: str,
+    channel: str,
+    direction: str,
+    author: str,
+    role: str,
+    visibility: str,
+    at: datetime,
+    text: str,
+    reply_to: str | None = None,
+    automated: bool = False,
+) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "kind": "message", "message_id": mid, "conversation_id": cid, "channel": channel,
-        "direction": direction, "author": author, "author_role": role, "visibility": visibility,
-        "created_at": _iso(at), "text": text, "in_reply_to": reply_to}
+        "kind": "message",
+        "message_id": mid,
+        "conversation_id": cid,
+        "channel": channel,
+        "direction": direction,
+        "author": author,
+        "author_role": role,
+        "visibility": visibility,
+        "created_at": _iso(at),
+        "text": text,
+        "in_reply_to": reply_to,
+    }
     if automated:
         record["automated"] = True
     return record
@@ -105,10 +134,17 @@ class _Generator:
     def fill(self, template: str, customer: str = "") -> str:
         rng = self.rng
         return template.format(
-            brand=self.brand, customer=customer, phone=_phone(rng), card=rng.choice(_CARDS),
-            dni=_dni(rng), name=rng.choice(_NAMES), n=rng.randint(1000, 9999),
-            day=rng.randint(1, 28), email=f"{rng.choice(_NAMES).split()[0].lower()}"
-            f"{rng.randint(1, 99)}@example.com", initials="".join(rng.sample("ABCDEFGHJKLMNPRS", 2)))
+            brand=self.brand,
+            customer=customer,
+            phone=_phone(rng),
+            card=rng.choice(_CARDS),
+            dni=_dni(rng),
+            name=rng.choice(_NAMES),
+            n=rng.randint(1000, 9999),
+            day=rng.randint(1, 28),
+            email=f"{rng.choice(_NAMES).split()[0].lower()}{rng.randint(1, 99)}@example.com",
+            initials="".join(rng.sample("ABCDEFGHJKLMNPRS", 2)),
+        )
 
     def twitter(self) -> list[dict[str, Any]]:
         rng = self.rng
@@ -117,26 +153,69 @@ class _Generator:
         customer = f"@{'cliente' if spanish else 'user'}_{rng.randint(1000, 99999)}"
         at = self.moment()
         first = self.next_id("tw-m")
-        records = [_message(first, cid, "twitter", "inbound", customer, "customer", "public", at,
-                            self.fill(rng.choice(_CUSTOMER_ES if spanish else _CUSTOMER_EN)))]
+        records = [
+            _message(
+                first,
+                cid,
+                "twitter",
+                "inbound",
+                customer,
+                "customer",
+                "public",
+                at,
+                self.fill(rng.choice(_CUSTOMER_ES if spanish else _CUSTOMER_EN)),
+            )
+        ]
         if rng.random() < 0.06:  # ignored complaint: never answered
             return records
         reply_at = at + timedelta(seconds=reply_delay_seconds(rng))
         reply = self.next_id("tw-m")
-        records.append(_message(reply, cid, "twitter", "outbound", f"@{self.brand}", "agent",
-                                "public", reply_at,
-                                self.fill(rng.choice(_AGENT_ES if spanish else _AGENT_EN),
-                                          customer), first))
+        records.append(
+            _message(
+                reply,
+                cid,
+                "twitter",
+                "outbound",
+                f"@{self.brand}",
+                "agent",
+                "public",
+                reply_at,
+                self.fill(rng.choice(_AGENT_ES if spanish else _AGENT_EN), customer),
+                first,
+            )
+        )
         if rng.random() < 0.5:  # the conversation moves to direct messages
             dm_at = reply_at + timedelta(minutes=rng.uniform(2, 90))
             dm = self.next_id("tw-m")
-            records.append(_message(dm, cid, "twitter", "inbound", customer, "customer",
-                                    "private", dm_at, self.fill(rng.choice(_EMAIL_BODY)), reply))
+            records.append(
+                _message(
+                    dm,
+                    cid,
+                    "twitter",
+                    "inbound",
+                    customer,
+                    "customer",
+                    "private",
+                    dm_at,
+                    self.fill(rng.choice(_EMAIL_BODY)),
+                    reply,
+                )
+            )
             answer_at = dm_at + timedelta(seconds=reply_delay_seconds(rng))
-            records.append(_message(self.next_id("tw-m"), cid, "twitter", "outbound",
-                                    f"@{self.brand}", "agent", "private", answer_at,
-                                    "Gracias, ya lo hemos resuelto." if spanish else
-                                    "Thanks, this is now fixed.", dm))
+            records.append(
+                _message(
+                    self.next_id("tw-m"),
+                    cid,
+                    "twitter",
+                    "outbound",
+                    f"@{self.brand}",
+                    "agent",
+                    "private",
+                    answer_at,
+                    "Gracias, ya lo hemos resuelto." if spanish else "Thanks, this is now fixed.",
+                    dm,
+                )
+            )
         return records
 
     def email(self) -> list[dict[str, Any]]:
@@ -146,25 +225,62 @@ class _Generator:
         customer = f"{name.split()[0].lower()}.{rng.randint(1, 999)}@example.com"
         at = self.moment()
         first = self.next_id("em-m")
-        records = [_message(first, cid, "email", "inbound", customer, "customer", "private", at,
-                            self.fill(rng.choice(_EMAIL_BODY)))]
-        records.append(_message(self.next_id("em-m"), cid, "email", "outbound",
-                                "noreply@brand.example", "system", "private",
-                                at + timedelta(seconds=rng.uniform(5, 60)),
-                                "We have received your message (automatic reply).", first,
-                                automated=True))
+        records = [
+            _message(
+                first,
+                cid,
+                "email",
+                "inbound",
+                customer,
+                "customer",
+                "private",
+                at,
+                self.fill(rng.choice(_EMAIL_BODY)),
+            )
+        ]
+        records.append(
+            _message(
+                self.next_id("em-m"),
+                cid,
+                "email",
+                "outbound",
+                "noreply@brand.example",
+                "system",
+                "private",
+                at + timedelta(seconds=rng.uniform(5, 60)),
+                "We have received your message (automatic reply).",
+                first,
+                automated=True,
+            )
+        )
         if rng.random() < 0.05:
             return records  # auto-acknowledged, then silence: a breach, not a response
         # answered within office hours most of the time; some take days
         hours = rng.expovariate(1 / 5) if rng.random() < 0.85 else rng.uniform(20, 90)
         reply_at = at + timedelta(hours=hours)
         reply = self.next_id("em-m")
-        records.append(_message(reply, cid, "email", "outbound", "support@brand.example",
-                                "agent", "private", reply_at,
-                                f"Dear {name.split()[0]}, thank you for writing to us.", first))
-        records.append({"kind": "status", "conversation_id": cid,
-                        "created_at": _iso(reply_at + timedelta(minutes=1)),
-                        "status": "resolved"})
+        records.append(
+            _message(
+                reply,
+                cid,
+                "email",
+                "outbound",
+                "support@brand.example",
+                "agent",
+                "private",
+                reply_at,
+                f"Dear {name.split()[0]}, thank you for writing to us.",
+                first,
+            )
+        )
+        records.append(
+            {
+                "kind": "status",
+                "conversation_id": cid,
+                "created_at": _iso(reply_at + timedelta(minutes=1)),
+                "status": "resolved",
+            }
+        )
         return records
 
     def call(self) -> dict[str, Any]:
@@ -172,21 +288,37 @@ class _Generator:
         offered = self.moment()
         wait = rng.expovariate(1 / 18)
         record: dict[str, Any] = {
-            "kind": "call", "call_id": self.next_id("call-"), "channel": "phone",
+            "kind": "call",
+            "call_id": self.next_id("call-"),
+            "channel": "phone",
             "queue": rng.choice(["general", "cards", "loans"]),
-            "customer": f"caller-{rng.randint(1, 5000)}", "offered_at": _iso(offered)}
+            "customer": f"caller-{rng.randint(1, 5000)}",
+            "offered_at": _iso(offered),
+        }
         if rng.random() < 0.12:  # hang up while waiting
-            record.update(answered_at=None, outcome="abandoned",
-                          ended_at=_iso(offered + timedelta(seconds=rng.uniform(2, 120))))
+            record.update(
+                answered_at=None,
+                outcome="abandoned",
+                ended_at=_iso(offered + timedelta(seconds=rng.uniform(2, 120))),
+            )
         else:
             answered = offered + timedelta(seconds=wait)
-            record.update(answered_at=_iso(answered), outcome="answered",
-                          ended_at=_iso(answered + timedelta(seconds=rng.uniform(60, 900))))
+            record.update(
+                answered_at=_iso(answered),
+                outcome="answered",
+                ended_at=_iso(answered + timedelta(seconds=rng.uniform(60, 900))),
+            )
         return record
 
 
-def synthetic_records(messages: int, *, seed: int = 1, start: datetime | None = None,
-                      days: int = 31, brand: str = "AcmeBank") -> Iterator[dict[str, Any]]:
+def synthetic_records(
+    messages: int,
+    *,
+    seed: int = 1,
+    start: datetime | None = None,
+    days: int = 31,
+    brand: str = "AcmeBank",
+) -> Iterator[dict[str, Any]]:
     """Yield canonical records with about `messages` messages, plus status records and calls.
 
     Roughly 70% of conversations are on Twitter and 30% by e-mail; one call is offered for every

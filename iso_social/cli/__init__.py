@@ -27,7 +27,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 app = typer.Typer(
     name="iso-social",
     help="ISO 9001-style quality controls and audit evidence for customer service on every "
-         "channel.",
+    "channel.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     pretty_exceptions_enable=False,
@@ -61,8 +61,11 @@ def error_boundary() -> Iterator[None]:
         print("interrupted: nothing was committed by the interrupted step", file=sys.stderr)
         raise typer.Exit(130) from None
     except Exception:
-        print("internal error: this is a bug in iso-social; please report it with the "
-              "traceback below (it holds no local variables)", file=sys.stderr)
+        print(
+            "internal error: this is a bug in iso-social; please report it with the "
+            "traceback below (it holds no local variables)",
+            file=sys.stderr,
+        )
         traceback.print_exc(file=sys.stderr)
         raise typer.Exit(EXIT_INTERNAL) from None
 
@@ -75,8 +78,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """ISO 9001-style quality controls and audit evidence for customer service."""
 

@@ -15,9 +15,15 @@ from iso_social.errors import ConfigError
 if TYPE_CHECKING:
     from iso_social.config import Settings
 
-DbOpt = Annotated[str | None, typer.Option(
-    "--db", envvar="ISO_SOCIAL_DB", show_envvar=True,
-    help="Database URL [default: sqlite:///iso_social.db].")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="ISO_SOCIAL_DB",
+        show_envvar=True,
+        help="Database URL [default: sqlite:///iso_social.db].",
+    ),
+]
 
 
 class FailOn(StrEnum):
@@ -44,8 +50,11 @@ def parse_moment(option: str, value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ConfigError(option, f"'{value}' is not a date or timestamp",
-                          hint="write 2026-10-01 or 2026-10-01T09:00:00+02:00") from None
+        raise ConfigError(
+            option,
+            f"'{value}' is not a date or timestamp",
+            hint="write 2026-10-01 or 2026-10-01T09:00:00+02:00",
+        ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

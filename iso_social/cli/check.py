@@ -25,34 +25,71 @@ def summary_line(document: dict[str, Any]) -> str:
     """`3 controls: 1 conforms, 1 major nonconformity, ...` for stderr."""
     s = document["summary"]
     parts = [f"{s['conforms']} conform" + ("s" if s["conforms"] == 1 else "")]
-    parts += [plural(s["major_nonconformities"], "major nonconformity", "major nonconformities"),
-              plural(s["minor_nonconformities"], "minor nonconformity", "minor nonconformities"),
-              plural(s["observations"], "observation"),
-              f"{s['not_evaluated']} not evaluated"]
+    parts += [
+        plural(s["major_nonconformities"], "major nonconformity", "major nonconformities"),
+        plural(s["minor_nonconformities"], "minor nonconformity", "minor nonconformities"),
+        plural(s["observations"], "observation"),
+        f"{s['not_evaluated']} not evaluated",
+    ]
     return f"{plural(s['controls'], 'control')}: {', '.join(parts)}"
 
 
 def check(
-    policies: Annotated[list[Path] | None, typer.Option(
-        "--policies", "-p", envvar="ISO_SOCIAL_POLICIES",
-        help="Policy file or folder (repeatable) [default: the shipped policies/].")] = None,
+    policies: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--policies",
+            "-p",
+            envvar="ISO_SOCIAL_POLICIES",
+            help="Policy file or folder (repeatable) [default: the shipped policies/].",
+        ),
+    ] = None,
     db: DbOpt = None,
-    start: Annotated[str | None, typer.Option(
-        "--from", metavar="DATE", help="Start of the audit window, inclusive (2026-10-01 or an "
-        "ISO timestamp; UTC if no offset) [default: the first activity in the store].")] = None,
-    end: Annotated[str | None, typer.Option(
-        "--to", metavar="DATE", help="End of the audit window, exclusive [default: --as-of, "
-        "or now].")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", metavar="TIMESTAMP", help="Evaluate as at this moment (the default end of "
-        "the window); the same data and policies give the same results.")] = None,
-    fmt: Annotated[str, typer.Option(
-        "--format", "-f", envvar="ISO_SOCIAL_FORMAT", help="Output: table or json.")] = "table",
-    output: Annotated[str, typer.Option("--output", "-o", envvar="ISO_SOCIAL_OUTPUT",
-                                        help="Output file, or - for stdout.")] = "-",
-    fail_on: Annotated[FailOn, typer.Option(
-        "--fail-on", envvar="ISO_SOCIAL_FAIL_ON", case_sensitive=False,
-        help="Exit 1 when a nonconformity of this grade or graver is found.")] = FailOn.major,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="DATE",
+            help="Start of the audit window, inclusive (2026-10-01 or an "
+            "ISO timestamp; UTC if no offset) [default: the first activity in the store].",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="DATE",
+            help="End of the audit window, exclusive [default: --as-of, or now].",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="TIMESTAMP",
+            help="Evaluate as at this moment (the default end of "
+            "the window); the same data and policies give the same results.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", envvar="ISO_SOCIAL_FORMAT", help="Output: table or json."),
+    ] = "table",
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", envvar="ISO_SOCIAL_OUTPUT", help="Output file, or - for stdout."
+        ),
+    ] = "-",
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            envvar="ISO_SOCIAL_FAIL_ON",
+            case_sensitive=False,
+            help="Exit 1 when a nonconformity of this grade or graver is found.",
+        ),
+    ] = FailOn.major,
 ) -> None:
     """Run every control of the policies over the audit window and record the run.
 
@@ -69,15 +106,21 @@ def check(
 
     with error_boundary():
         if fmt not in ("table", "json"):
-            raise ConfigError("--format", f"'{fmt}' is not a check output format",
-                              hint="use --format table or --format json")
+            raise ConfigError(
+                "--format",
+                f"'{fmt}' is not a check output format",
+                hint="use --format table or --format json",
+            )
         current = settings(db)
         loaded = load_policies(policies or [current.policies_dir])
-        run = pipeline.run_check(loaded, db=current.db, start=parse_moment("--from", start),
-                                 end=parse_moment("--to", end),
-                                 as_of=parse_moment("--as-of", as_of))
+        run = pipeline.run_check(
+            loaded,
+            db=current.db,
+            start=parse_moment("--from", start),
+            end=parse_moment("--to", end),
+            as_of=parse_moment("--as-of", as_of),
+        )
         color = fmt == "table" and output == "-" and sys.stdout.isatty()
-        write_output(output, pipeline.render_report(run, ReportFormat(fmt), current,
-                                                    color=color))
+        write_output(output, pipeline.render_report(run, ReportFormat(fmt), current, color=color))
     print(f"{summary_line(run.document)}; run {run.run_id} recorded", file=sys.stderr)
     raise typer.Exit(exit_code_for(run.document, fail_on))

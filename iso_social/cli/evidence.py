@@ -22,15 +22,17 @@ def list_runs(
     """
     from iso_social.cli import error_boundary
     from iso_social.evidence.ledger import list_runs as recorded_runs
-    from iso_social.store.database import make_engine
+    from iso_social.store.database import opened_engine
 
-    with error_boundary():
-        runs = recorded_runs(make_engine(settings(db).db), limit)
+    with error_boundary(), opened_engine(settings(db).db) as engine:
+        runs = recorded_runs(engine, limit)
     for run in runs:
         s = run.document["summary"]
         window = run.document["window"]
-        print(f"{run.seq:>5}  {run.run_id}  {window['from']} → {window['to']}  "
-              f"major {s['major_nonconformities']}  minor {s['minor_nonconformities']}  "
-              f"obs {s['observations']}  {run.digest[:12]}")
+        print(
+            f"{run.seq:>5}  {run.run_id}  {window['from']} → {window['to']}  "
+            f"major {s['major_nonconformities']}  minor {s['minor_nonconformities']}  "
+            f"obs {s['observations']}  {run.digest[:12]}"
+        )
     if not runs:
         print("no recorded runs")

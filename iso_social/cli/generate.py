@@ -12,8 +12,7 @@ import typer
 def generate(
     output: Annotated[Path, typer.Option("--output", "-o", help="JSONL file to write.")],
     messages: Annotated[int, typer.Option(min=1, help="How many messages.")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")
-                    ] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")] = 1,
 ) -> None:
     """Write synthetic conversations (calibrated on real Twitter reply times) as canonical JSONL.
 

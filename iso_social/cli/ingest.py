@@ -15,18 +15,33 @@ MAX_LISTED_REJECTIONS = 20
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Log files or folders to ingest.",
-                                                show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", "-F", envvar="ISO_SOCIAL_FORMAT",
-                                     help="Log format: auto (sniffed from the content), "
-                                          "jsonl or csv.")] = "auto",
+    paths: Annotated[
+        list[Path], typer.Argument(help="Log files or folders to ingest.", show_default=False)
+    ],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-F",
+            envvar="ISO_SOCIAL_FORMAT",
+            help="Log format: auto (sniffed from the content), jsonl or csv.",
+        ),
+    ] = "auto",
     db: DbOpt = None,
-    assume_tz: Annotated[str | None, typer.Option(
-        "--assume-tz", metavar="ZONE",
-        help="Time zone for timestamps without an offset (e.g. Europe/Madrid); without it "
-             "they are rejected.")] = None,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Fail the whole ingest, storing nothing, on the first bad record.")
+    assume_tz: Annotated[
+        str | None,
+        typer.Option(
+            "--assume-tz",
+            metavar="ZONE",
+            help="Time zone for timestamps without an offset (e.g. Europe/Madrid); without it "
+            "they are rejected.",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Fail the whole ingest, storing nothing, on the first bad record."
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -41,34 +56,59 @@ def ingest(
     from iso_social.cli import error_boundary
 
     with error_boundary():
-        summary = pipeline.ingest_logs(paths, db=settings(db).db, fmt=fmt, assume_tz=assume_tz,
-                                       strict=strict)
-    files: list[dict[str, Any]] = [{
-        "path": f.path, "format": f.format, "sha256": f.sha256, "size": f.size,
-        "records_read": f.records_read, "messages_stored": f.messages_stored,
-        "other_records_stored": f.other_stored, "duplicates": f.duplicates,
-        "conflicts": f.conflicts, "rejected": f.rejected_count, "conversations": f.conversations,
-        "rejections": [{"line": r.line, "reason": r.reason} for r in f.rejected],
-    } for f in summary.files]
-    totals = {name: summary.total(attr) for name, attr in (
-        ("records_read", "records_read"), ("messages_stored", "messages_stored"),
-        ("other_records_stored", "other_stored"), ("duplicates", "duplicates"),
-        ("conflicts", "conflicts"), ("rejected", "rejected_count"),
-        ("conversations", "conversations"))}
+        summary = pipeline.ingest_logs(
+            paths, db=settings(db).db, fmt=fmt, assume_tz=assume_tz, strict=strict
+        )
+    files: list[dict[str, Any]] = [
+        {
+            "path": f.path,
+            "format": f.format,
+            "sha256": f.sha256,
+            "size": f.size,
+            "records_read": f.records_read,
+            "messages_stored": f.messages_stored,
+            "other_records_stored": f.other_stored,
+            "duplicates": f.duplicates,
+            "conflicts": f.conflicts,
+            "rejected": f.rejected_count,
+            "conversations": f.conversations,
+            "rejections": [{"line": r.line, "reason": r.reason} for r in f.rejected],
+        }
+        for f in summary.files
+    ]
+    totals = {
+        name: summary.total(attr)
+        for name, attr in (
+            ("records_read", "records_read"),
+            ("messages_stored", "messages_stored"),
+            ("other_records_stored", "other_stored"),
+            ("duplicates", "duplicates"),
+            ("conflicts", "conflicts"),
+            ("rejected", "rejected_count"),
+            ("conversations", "conversations"),
+        )
+    }
     if as_json:
         print(json.dumps({**totals, "files": files}, indent=2))
         return
     for f in summary.files:
-        print(f"{f.path} ({f.format}): {plural(f.records_read, 'record')} read, "
-              f"{f.messages_stored} messages and {f.other_stored} other records stored, "
-              f"{plural(f.duplicates, 'duplicate')} skipped, {f.rejected_count} rejected, "
-              f"{plural(f.conversations, 'conversation')}")
+        print(
+            f"{f.path} ({f.format}): {plural(f.records_read, 'record')} read, "
+            f"{f.messages_stored} messages and {f.other_stored} other records stored, "
+            f"{plural(f.duplicates, 'duplicate')} skipped, {f.rejected_count} rejected, "
+            f"{plural(f.conversations, 'conversation')}"
+        )
         for r in f.rejected[:MAX_LISTED_REJECTIONS]:
             print(f"  {f.path}:{r.line}: {r.reason}")
         if f.rejected_count > MAX_LISTED_REJECTIONS:
-            print(f"  … and {f.rejected_count - MAX_LISTED_REJECTIONS} more rejected records "
-                  "(see --json; all are kept in the database's reject table)")
+            print(
+                f"  … and {f.rejected_count - MAX_LISTED_REJECTIONS} more rejected records "
+                "(see --json; all are kept in the database's reject table)"
+            )
     if len(summary.files) > 1:
-        print(f"total: {totals['records_read']} records read, {totals['messages_stored']} "
-              f"messages stored, {totals['duplicates']} duplicates, {totals['rejected']} "
-              "rejected", file=sys.stderr)
+        print(
+            f"total: {totals['records_read']} records read, {totals['messages_stored']} "
+            f"messages stored, {totals['duplicates']} duplicates, {totals['rejected']} "
+            "rejected",
+            file=sys.stderr,
+        )

@@ -12,8 +12,12 @@ from iso_social.cli._options import plural, settings
 
 app = typer.Typer(help="Validate and inspect policy documents.", no_args_is_help=True)
 
-PathsArg = Annotated[list[Path] | None, typer.Argument(
-    help="Policy files or folders [default: the shipped policies/].", show_default=False)]
+PathsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Policy files or folders [default: the shipped policies/].", show_default=False
+    ),
+]
 
 
 @app.command()
@@ -46,14 +50,18 @@ def show(paths: PathsArg = None) -> None:
         d = policy.document
         print(f"{d.id} v{d.version} — {d.title}")
         print(f"  file {policy.path}  sha256 {policy.sha256}")
-        print(f"  owner {d.owner}; approved by {d.approved_by} on {d.approved_on}; "
-              f"effective from {d.effective_from}")
+        print(
+            f"  owner {d.owner}; approved by {d.approved_by} on {d.approved_on}; "
+            f"effective from {d.effective_from}"
+        )
         for control in policy.controls:
             s = control.spec
             params = json.dumps(control.params.model_dump(mode="json"), ensure_ascii=False)
             print(f"  - {s.id} [{s.type}, {s.severity}] {s.title}")
-            print(f"      channels: {', '.join(s.channels) or 'all'}; clauses: "
-                  f"{'; '.join(s.clauses) or '-'}")
+            print(
+                f"      channels: {', '.join(s.channels) or 'all'}; clauses: "
+                f"{'; '.join(s.clauses) or '-'}"
+            )
             print(f"      params: {params}")
 
 

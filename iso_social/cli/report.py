@@ -12,12 +12,17 @@ from iso_social.cli._options import DbOpt, settings, write_output
 
 
 def report(
-    output: Annotated[str, typer.Option("--output", "-o", help="Output file (.pdf or .html), "
-                                        "or - for stdout.")] = "audit-evidence.pdf",
-    run: Annotated[str, typer.Option("--run", "-r", help="latest, latest-N or a run id.")
-                   ] = "latest",
-    fmt: Annotated[str | None, typer.Option(
-        "--format", "-f", help="pdf or html [default: from the output's suffix, else pdf].")
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Output file (.pdf or .html), or - for stdout.")
+    ] = "audit-evidence.pdf",
+    run: Annotated[
+        str, typer.Option("--run", "-r", help="latest, latest-N or a run id.")
+    ] = "latest",
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="pdf or html [default: from the output's suffix, else pdf]."
+        ),
     ] = None,
     db: DbOpt = None,
 ) -> None:
@@ -33,8 +38,11 @@ def report(
     with error_boundary():
         chosen = fmt or ("html" if Path(output).suffix.lower() in (".html", ".htm") else "pdf")
         if chosen not in ("pdf", "html"):
-            raise ConfigError("--format", f"'{chosen}' is not a report format",
-                              hint="use --format pdf or --format html")
+            raise ConfigError(
+                "--format",
+                f"'{chosen}' is not a report format",
+                hint="use --format pdf or --format html",
+            )
         current = settings(db)
         recorded = pipeline.load_run(current.db, run)
         write_output(output, pipeline.render_report(recorded, ReportFormat(chosen), current))

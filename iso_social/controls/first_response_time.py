@@ -50,18 +50,29 @@ class FirstResponseTime:
             first = conversation.first_customer_message
             if first is None or first.created_at not in data.window:
                 continue
-            reply = next((m for m in conversation.messages
-                          if m.is_human_agent_reply and m.created_at >= first.created_at), None)
+            reply = next(
+                (
+                    m
+                    for m in conversation.messages
+                    if m.is_human_agent_reply and m.created_at >= first.created_at
+                ),
+                None,
+            )
             if reply is not None:
                 elapsed = calendar.seconds_between(first.created_at, reply.created_at)
                 answered.append(elapsed)
                 if elapsed <= deadline_s:
                     conforming += 1
                 else:
-                    evidence.append(EvidenceItem(
-                        conversation.conversation_id, (first.message_id, reply.message_id),
-                        elapsed, f"first human reply after {format_duration(elapsed)} of "
-                        f"{basis} time; the deadline is {format_duration(deadline_s)}."))
+                    evidence.append(
+                        EvidenceItem(
+                            conversation.conversation_id,
+                            (first.message_id, reply.message_id),
+                            elapsed,
+                            f"first human reply after {format_duration(elapsed)} of "
+                            f"{basis} time; the deadline is {format_duration(deadline_s)}.",
+                        )
+                    )
                 continue
             due = calendar.add(first.created_at, params.deadline)
             if due > data.window.end:
@@ -69,28 +80,46 @@ class FirstResponseTime:
                 continue
             unanswered += 1
             waited = calendar.seconds_between(first.created_at, data.window.end)
-            evidence.append(EvidenceItem(
-                conversation.conversation_id, (first.message_id,), None,
-                f"no human reply by the end of the audit window; the "
-                f"{format_duration(deadline_s)} deadline passed on "
-                f"{due:%Y-%m-%d %H:%M} UTC ({format_duration(waited)} of {basis} time waited)."))
+            evidence.append(
+                EvidenceItem(
+                    conversation.conversation_id,
+                    (first.message_id,),
+                    None,
+                    f"no human reply by the end of the audit window; the "
+                    f"{format_duration(deadline_s)} deadline passed on "
+                    f"{due:%Y-%m-%d %H:%M} UTC ({format_duration(waited)} of {basis} time waited).",
+                )
+            )
         population = conforming + len(evidence)
-        measures = {**time_measures(answered), "answered": len(answered),
-                    "unanswered": unanswered, "pending": pending,
-                    "deadline_seconds": deadline_s, "time_basis": basis}
+        measures = {
+            **time_measures(answered),
+            "answered": len(answered),
+            "unanswered": unanswered,
+            "pending": pending,
+            "deadline_seconds": deadline_s,
+            "time_basis": basis,
+        }
         if population == 0:
             return Outcome.not_evaluated(
                 "No conversation with a customer message in the audit window"
-                + (f" ({pending} still within their deadline)." if pending else "."), **measures)
+                + (f" ({pending} still within their deadline)." if pending else "."),
+                **measures,
+            )
         rate = share(conforming, population)
         assert rate is not None  # noqa: S101
         return Outcome(
             conforms=rate >= params.target,
-            statement=(f"{conforming} of {population} conversations ({percent(rate)}) got a first "
-                       f"human reply within {format_duration(deadline_s)} of {basis} time; the "
-                       f"target is {percent(params.target)}; {len(evidence)} did not"
-                       + (f", {unanswered} of them never answered." if unanswered else ".")),
-            population=population, conforming=conforming, nonconforming=len(evidence),
-            rate=rate, target=params.target, measures=measures,
+            statement=(
+                f"{conforming} of {population} conversations ({percent(rate)}) got a first "
+                f"human reply within {format_duration(deadline_s)} of {basis} time; the "
+                f"target is {percent(params.target)}; {len(evidence)} did not"
+                + (f", {unanswered} of them never answered." if unanswered else ".")
+            ),
+            population=population,
+            conforming=conforming,
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
             evidence=tuple(evidence),
         )

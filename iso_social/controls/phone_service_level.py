@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, NonNegativeDuration, format_duration
 from iso_social.controls.base import ControlInput, percent, share, time_measures
-from iso_social.domain import CallOutcome, EvidenceItem, Outcome
+from iso_social.domain import EvidenceItem, Outcome
 
 
 class PhoneServiceLevelParams(BaseModel):
@@ -53,34 +53,56 @@ class PhoneServiceLevel:
                     short += 1
                     continue
                 abandoned += 1
-                evidence.append(EvidenceItem(
-                    call.call_id, (call.call_id,), waited,
-                    f"caller hung up after {format_duration(waited)} in queue "
-                    f"'{call.queue or 'default'}' without an answer."))
+                evidence.append(
+                    EvidenceItem(
+                        call.call_id,
+                        (call.call_id,),
+                        waited,
+                        f"caller hung up after {format_duration(waited)} in queue "
+                        f"'{call.queue or 'default'}' without an answer.",
+                    )
+                )
                 continue
             wait = (call.answered_at - call.offered_at).total_seconds()
             waits.append(wait)
             if wait <= threshold:
                 conforming += 1
             else:
-                evidence.append(EvidenceItem(
-                    call.call_id, (call.call_id,), wait,
-                    f"answered after {format_duration(wait)}; the threshold is "
-                    f"{format_duration(threshold)}."))
+                evidence.append(
+                    EvidenceItem(
+                        call.call_id,
+                        (call.call_id,),
+                        wait,
+                        f"answered after {format_duration(wait)}; the threshold is "
+                        f"{format_duration(threshold)}.",
+                    )
+                )
         population = conforming + len(evidence)
-        measures = {**time_measures(waits), "answered": len(waits), "abandoned": abandoned,
-                    "short_abandons_excluded": short,
-                    "abandonment_rate": share(abandoned, population + short),
-                    "answer_within_seconds": threshold}
+        measures = {
+            **time_measures(waits),
+            "answered": len(waits),
+            "abandoned": abandoned,
+            "short_abandons_excluded": short,
+            "abandonment_rate": share(abandoned, population + short),
+            "answer_within_seconds": threshold,
+        }
         if population == 0:
             return Outcome.not_evaluated("No call offered in the audit window.", **measures)
         rate = share(conforming, population)
         assert rate is not None  # noqa: S101
         return Outcome(
             conforms=rate >= params.target,
-            statement=(f"{conforming} of {population} offered calls ({percent(rate)}) were "
-                       f"answered within {format_duration(threshold)}; the target is "
-                       f"{percent(params.target)}; {abandoned} callers hung up after waiting "
-                       f"and {short} short abandons were excluded."),
-            population=population, conforming=conforming, nonconforming=len(evidence),
-            rate=rate, target=params.target, measures=measures, evidence=tuple(evidence))
+            statement=(
+                f"{conforming} of {population} offered calls ({percent(rate)}) were "
+                f"answered within {format_duration(threshold)}; the target is "
+                f"{percent(params.target)}; {abandoned} callers hung up after waiting "
+                f"and {short} short abandons were excluded."
+            ),
+            population=population,
+            conforming=conforming,
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
+            evidence=tuple(evidence),
+        )

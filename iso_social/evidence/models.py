@@ -46,9 +46,14 @@ class RecordedRun:
 
     def output_document(self) -> dict[str, Any]:
         """The document as printed by `check --format json`: with its integrity block."""
-        return {**self.document, "integrity": {
-            "run_sha256": self.digest, "previous_run_sha256": self.previous_digest,
-            "sequence": self.seq}}
+        return {
+            **self.document,
+            "integrity": {
+                "run_sha256": self.digest,
+                "previous_run_sha256": self.previous_digest,
+                "sequence": self.seq,
+            },
+        }
 
 
 def _iso(moment: datetime) -> str:
@@ -80,8 +85,12 @@ def _finding_document(finding: Finding) -> dict[str, Any]:
         "statement": outcome.statement,
         "measures": dict(outcome.measures),
         "evidence": [
-            {"conversation_id": e.conversation_id, "message_ids": list(e.message_ids),
-             "value": e.value, "detail": e.detail}
+            {
+                "conversation_id": e.conversation_id,
+                "message_ids": list(e.message_ids),
+                "value": e.value,
+                "detail": e.detail,
+            }
             for e in outcome.evidence
         ],
     }
@@ -100,16 +109,29 @@ def summarise(findings: Sequence[Finding]) -> dict[str, int]:
     return summary
 
 
-def build_document(*, run_id: str, created_at: datetime, tool_version: str, window: Window,
-                   as_of: datetime | None, policies: Sequence[Policy],
-                   inputs: Sequence[InputFile], findings: Sequence[Finding]) -> dict[str, Any]:
+def build_document(
+    *,
+    run_id: str,
+    created_at: datetime,
+    tool_version: str,
+    window: Window,
+    as_of: datetime | None,
+    policies: Sequence[Policy],
+    inputs: Sequence[InputFile],
+    findings: Sequence[Finding],
+) -> dict[str, Any]:
     """The run document: everything needed to read, verify and reproduce the run."""
     nonconformities = [
-        {"id": nonconformity_id(f), "control_id": f.control_id,
-         "grade": f.severity.value, "verdict": f.verdict.value,
-         "statement": f"Requirement: {f.title} ({', '.join(f.clauses) or 'no clause cited'}). "
-                      f"Finding: {f.outcome.statement}"}
-        for f in findings if f.verdict.rank > 0
+        {
+            "id": nonconformity_id(f),
+            "control_id": f.control_id,
+            "grade": f.severity.value,
+            "verdict": f.verdict.value,
+            "statement": f"Requirement: {f.title} ({', '.join(f.clauses) or 'no clause cited'}). "
+            f"Finding: {f.outcome.statement}",
+        }
+        for f in findings
+        if f.verdict.rank > 0
     ]
     return {
         "schema_version": SCHEMA_VERSION,
@@ -119,16 +141,29 @@ def build_document(*, run_id: str, created_at: datetime, tool_version: str, wind
         "window": {"from": _iso(window.start), "to": _iso(window.end)},
         "as_of": _iso(as_of) if as_of else None,
         "policies": [
-            {"path": str(p.path), "id": p.document.id, "title": p.document.title,
-             "version": p.document.version, "sha256": p.sha256, "owner": p.document.owner,
-             "approved_by": p.document.approved_by,
-             "approved_on": p.document.approved_on.isoformat(),
-             "effective_from": p.document.effective_from.isoformat()}
+            {
+                "path": str(p.path),
+                "id": p.document.id,
+                "title": p.document.title,
+                "version": p.document.version,
+                "sha256": p.sha256,
+                "owner": p.document.owner,
+                "approved_by": p.document.approved_by,
+                "approved_on": p.document.approved_on.isoformat(),
+                "effective_from": p.document.effective_from.isoformat(),
+            }
             for p in sorted(policies, key=lambda p: p.document.id)
         ],
         "inputs": [
-            {"path": i.path, "sha256": i.sha256, "size": i.size, "format": i.format,
-             "records_read": i.records_read, "stored": i.stored, "rejected": i.rejected}
+            {
+                "path": i.path,
+                "sha256": i.sha256,
+                "size": i.size,
+                "format": i.format,
+                "records_read": i.records_read,
+                "stored": i.stored,
+                "rejected": i.rejected,
+            }
             for i in inputs
         ],
         "controls": [_finding_document(f) for f in findings],
@@ -139,5 +174,6 @@ def build_document(*, run_id: str, created_at: datetime, tool_version: str, wind
 
 def canonical_json(document: dict[str, Any]) -> bytes:
     """The canonical serialisation the run digest is computed over."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")

@@ -18,8 +18,17 @@ from iso_social.ingest.jsonl import JsonLines
 BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (JsonLines, CanonicalCsv)
 SNIFF_BYTES = 65_536
 
-__all__ = ["BUILTIN_LOG_FORMATS", "IngestOptions", "LogFormat", "Parsed", "ParsedRecord",
-           "Rejection", "detect_log_format", "get_log_format", "log_formats"]
+__all__ = [
+    "BUILTIN_LOG_FORMATS",
+    "IngestOptions",
+    "LogFormat",
+    "Parsed",
+    "ParsedRecord",
+    "Rejection",
+    "detect_log_format",
+    "get_log_format",
+    "log_formats",
+]
 
 
 @cache
@@ -37,8 +46,11 @@ def get_log_format(name: str) -> LogFormat:
     try:
         return log_formats()[name]
     except KeyError:
-        raise IngestError("--format", f"unknown log format '{name}'",
-                          hint=f"choose one of: auto, {', '.join(log_formats())}") from None
+        raise IngestError(
+            "--format",
+            f"unknown log format '{name}'",
+            hint=f"choose one of: auto, {', '.join(log_formats())}",
+        ) from None
 
 
 def detect_log_format(path: Path) -> LogFormat:
@@ -53,6 +65,8 @@ def detect_log_format(path: Path) -> LogFormat:
     for fmt in log_formats().values():
         if fmt.sniff(head):
             return fmt
-    raise IngestError(path, "cannot recognise the log format",
-                      hint=f"pass --format with one of: {', '.join(log_formats())}; "
-                      "see docs/log-format.md")
+    raise IngestError(
+        path,
+        "cannot recognise the log format",
+        hint=f"pass --format with one of: {', '.join(log_formats())}; see docs/log-format.md",
+    )

@@ -29,20 +29,41 @@ from iso_social.domain import (
 MAX_TEXT_CHARS = 1_000_000
 MAX_ID_CHARS = 512
 
-MESSAGE_FIELDS = ("message_id", "conversation_id", "channel", "direction", "author",
-                  "author_role", "visibility", "created_at", "text", "in_reply_to", "automated")
+MESSAGE_FIELDS = (
+    "message_id",
+    "conversation_id",
+    "channel",
+    "direction",
+    "author",
+    "author_role",
+    "visibility",
+    "created_at",
+    "text",
+    "in_reply_to",
+    "automated",
+)
 STATUS_FIELDS = ("conversation_id", "created_at", "status")
 ESCALATION_FIELDS = ("conversation_id", "created_at", "to", "by")
-CALL_FIELDS = ("call_id", "channel", "queue", "customer", "offered_at", "answered_at",
-               "ended_at", "outcome")
+CALL_FIELDS = (
+    "call_id",
+    "channel",
+    "queue",
+    "customer",
+    "offered_at",
+    "answered_at",
+    "ended_at",
+    "outcome",
+)
 FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {
     "message": MESSAGE_FIELDS,
     "status": STATUS_FIELDS,
     "escalation": ESCALATION_FIELDS,
     "call": CALL_FIELDS,
 }
-ALL_COLUMNS: tuple[str, ...] = ("kind", *dict.fromkeys(
-    f for fields in FIELDS_BY_KIND.values() for f in fields))
+ALL_COLUMNS: tuple[str, ...] = (
+    "kind",
+    *dict.fromkeys(f for fields in FIELDS_BY_KIND.values() for f in fields),
+)
 
 
 class RecordInvalid(ValueError):
@@ -63,8 +84,9 @@ def _enum(data: Mapping[str, Any], name: str, enum: type[Any]) -> Any:
         raise RecordInvalid(f"{name}: must be one of {_choices(enum)}") from None
 
 
-def _text(data: Mapping[str, Any], name: str, *, required: bool = True,
-          limit: int = MAX_ID_CHARS) -> str:
+def _text(
+    data: Mapping[str, Any], name: str, *, required: bool = True, limit: int = MAX_ID_CHARS
+) -> str:
     value = data.get(name)
     if value is None or value == "":
         if required:
@@ -78,25 +100,30 @@ def _text(data: Mapping[str, Any], name: str, *, required: bool = True,
     return text
 
 
-def _timestamp(data: Mapping[str, Any], name: str, assume_tz: ZoneInfo | None, *,
-               required: bool = True) -> datetime | None:
+def _timestamp(
+    data: Mapping[str, Any], name: str, assume_tz: ZoneInfo | None, *, required: bool = True
+) -> datetime | None:
     value = data.get(name)
     if value is None or value == "":
         if required:
             raise RecordInvalid(f"{name}: required field is missing")
         return None
     if not isinstance(value, str):
-        raise RecordInvalid(f"{name}: must be an ISO 8601 string such as "
-                            "'2026-11-02T09:15:00+01:00'")
+        raise RecordInvalid(
+            f"{name}: must be an ISO 8601 string such as '2026-11-02T09:15:00+01:00'"
+        )
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise RecordInvalid(f"{name}: not an ISO 8601 timestamp; write e.g. "
-                            "'2026-11-02T09:15:00+01:00'") from None
+        raise RecordInvalid(
+            f"{name}: not an ISO 8601 timestamp; write e.g. '2026-11-02T09:15:00+01:00'"
+        ) from None
     if moment.tzinfo is None:
         if assume_tz is None:
-            raise RecordInvalid(f"{name}: timestamp has no UTC offset; add one (e.g. +01:00 or Z)"
-                                " or pass --assume-tz ZONE")
+            raise RecordInvalid(
+                f"{name}: timestamp has no UTC offset; add one (e.g. +01:00 or Z)"
+                " or pass --assume-tz ZONE"
+            )
         moment = moment.replace(tzinfo=assume_tz)
     return moment.astimezone(UTC)
 
@@ -141,8 +168,12 @@ def _status(data: Mapping[str, Any], tz: ZoneInfo | None) -> StatusChange:
 def _escalation(data: Mapping[str, Any], tz: ZoneInfo | None) -> Escalation:
     created = _timestamp(data, "created_at", tz)
     assert created is not None  # noqa: S101
-    return Escalation(_text(data, "conversation_id"), created, _text(data, "to"),
-                      _text(data, "by", required=False))
+    return Escalation(
+        _text(data, "conversation_id"),
+        created,
+        _text(data, "to"),
+        _text(data, "by", required=False),
+    )
 
 
 def _call(data: Mapping[str, Any], tz: ZoneInfo | None) -> Call:
@@ -158,8 +189,16 @@ def _call(data: Mapping[str, Any], tz: ZoneInfo | None) -> Call:
     if outcome is CallOutcome.ANSWERED and answered is None:
         raise RecordInvalid("answered_at: required when outcome is 'answered'")
     channel = _enum(data, "channel", Channel) if data.get("channel") else Channel.PHONE
-    return Call(_text(data, "call_id"), channel, _text(data, "queue", required=False),
-                _text(data, "customer", required=False), offered, answered, ended, outcome)
+    return Call(
+        _text(data, "call_id"),
+        channel,
+        _text(data, "queue", required=False),
+        _text(data, "customer", required=False),
+        offered,
+        answered,
+        ended,
+        outcome,
+    )
 
 
 _BUILDERS: dict[str, Callable[[Mapping[str, Any], ZoneInfo | None], Record]] = {
@@ -170,8 +209,9 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], ZoneInfo | None], Record]] = {
 }
 
 
-def record_from_mapping(data: Mapping[str, Any], assume_tz: ZoneInfo | None = None,
-                        *, allow_blank_columns: bool = False) -> Record:
+def record_from_mapping(
+    data: Mapping[str, Any], assume_tz: ZoneInfo | None = None, *, allow_blank_columns: bool = False
+) -> Record:
     """Validate one canonical record; raise `RecordInvalid` naming the field and the fix."""
     kind = data.get("kind")
     if kind is None or kind == "":
@@ -179,11 +219,15 @@ def record_from_mapping(data: Mapping[str, Any], assume_tz: ZoneInfo | None = No
     if not isinstance(kind, str) or kind not in _BUILDERS:
         raise RecordInvalid(f"kind: must be one of {', '.join(map(repr, _BUILDERS))}")
     allowed = FIELDS_BY_KIND[kind]
-    unknown = [k for k, v in data.items()
-               if k != "kind" and k not in allowed and not (allow_blank_columns and v in ("", None))]
+    unknown = [
+        k
+        for k, v in data.items()
+        if k != "kind" and k not in allowed and not (allow_blank_columns and v in ("", None))
+    ]
     if unknown:
-        raise RecordInvalid(f"{unknown[0]}: unknown field for kind '{kind}' "
-                            f"(allowed: {', '.join(allowed)})")
+        raise RecordInvalid(
+            f"{unknown[0]}: unknown field for kind '{kind}' (allowed: {', '.join(allowed)})"
+        )
     return _BUILDERS[kind](data, assume_tz)
 
 
@@ -195,11 +239,13 @@ def record_key(record: Record) -> tuple[str, str]:
         case Call():
             return "call", record.call_id
         case StatusChange():
-            return "status", _short_hash(record.conversation_id, record.created_at.isoformat(),
-                                         record.status.value)
+            return "status", _short_hash(
+                record.conversation_id, record.created_at.isoformat(), record.status.value
+            )
         case Escalation():
-            return "escalation", _short_hash(record.conversation_id,
-                                             record.created_at.isoformat(), record.to)
+            return "escalation", _short_hash(
+                record.conversation_id, record.created_at.isoformat(), record.to
+            )
 
 
 def record_digest(record: Record) -> str:

@@ -40,9 +40,13 @@ class CanonicalCsv:
             return
         unknown = [c for c in header if c not in ALL_COLUMNS]
         if unknown:
-            yield Rejection.of(1, f"unknown column '{unknown[0]}' (canonical columns: "
-                               f"{', '.join(ALL_COLUMNS)}); use a mapping file for other "
-                               "layouts", ",".join(header))
+            yield Rejection.of(
+                1,
+                f"unknown column '{unknown[0]}' (canonical columns: "
+                f"{', '.join(ALL_COLUMNS)}); use a mapping file for other "
+                "layouts",
+                ",".join(header),
+            )
             return
         line = reader.line_num + 1
         while True:
@@ -51,8 +55,9 @@ class CanonicalCsv:
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                yield Rejection.of(line, "not valid UTF-8 from here on: save the file as UTF-8",
-                                   b"")
+                yield Rejection.of(
+                    line, "not valid UTF-8 from here on: save the file as UTF-8", b""
+                )
                 return
             except csv.Error as exc:
                 yield Rejection.of(line, f"malformed CSV ({exc})", b"")
@@ -63,12 +68,14 @@ class CanonicalCsv:
                 continue
             raw = ",".join(row)
             if len(row) != len(header):
-                yield Rejection.of(start, f"{len(row)} cells where the header has {len(header)}",
-                                   raw)
+                yield Rejection.of(
+                    start, f"{len(row)} cells where the header has {len(header)}", raw
+                )
                 continue
             try:
-                record = record_from_mapping(dict(zip(header, row, strict=True)),
-                                             options.assume_tz, allow_blank_columns=True)
+                record = record_from_mapping(
+                    dict(zip(header, row, strict=True)), options.assume_tz, allow_blank_columns=True
+                )
             except RecordInvalid as exc:
                 yield Rejection.of(start, str(exc), raw)
                 continue

@@ -55,8 +55,11 @@ class JsonLines:
                 yield Rejection.of(number, "not valid UTF-8: save the file as UTF-8", raw)
                 continue
             except ValueError as exc:
-                reason = f"not valid JSON ({exc.args[0].split(':')[0]})" if exc.args else \
-                    "not valid JSON"
+                reason = (
+                    f"not valid JSON ({exc.args[0].split(':')[0]})"
+                    if exc.args
+                    else "not valid JSON"
+                )
                 yield Rejection.of(number, reason, raw)
                 continue
             except RecursionError:

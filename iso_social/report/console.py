@@ -43,20 +43,32 @@ class TableReporter:
         """Render the table as text (with colour codes when `options.color`)."""
         doc = run.document
         window = doc["window"]
-        table = Table(title=f"iso-social run {doc['run_id']}  ·  {window['from']} → "
-                            f"{window['to']}", title_justify="left", expand=False)
+        table = Table(
+            title=f"iso-social run {doc['run_id']}  ·  {window['from']} → {window['to']}",
+            title_justify="left",
+            expand=False,
+        )
         for column in ("Control", "Channels", "Verdict", "Population", "Rate", "Target"):
             table.add_column(column, no_wrap=column != "Control")
         table.add_column("Statement", ratio=1)
         for control in doc["controls"]:
             verdict = control["verdict"]
             table.add_row(
-                control["id"], ", ".join(control["channels"]) or "all",
+                control["id"],
+                ", ".join(control["channels"]) or "all",
                 f"[{VERDICT_STYLE[verdict]}]{VERDICT_LABEL[verdict]}[/]",
-                str(control["population"]), _rate(control["rate"]), _rate(control["target"]),
-                control["statement"])
+                str(control["population"]),
+                _rate(control["rate"]),
+                _rate(control["target"]),
+                control["statement"],
+            )
         buffer = io.StringIO()
-        console = Console(file=buffer, width=160, force_terminal=options.color,
-                          no_color=not options.color, highlight=False)
+        console = Console(
+            file=buffer,
+            width=160,
+            force_terminal=options.color,
+            no_color=not options.color,
+            highlight=False,
+        )
         console.print(table)
         return buffer.getvalue().encode()

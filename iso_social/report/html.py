@@ -73,19 +73,23 @@ def build_view(run: RecordedRun, options: ReportOptions) -> dict[str, Any]:
     for number, control in enumerate(doc["controls"], start=2):
         evidence = control["evidence"]
         control_type = types.get(control["type"])
-        controls.append({
-            **control,
-            "number": number,
-            "verdict_label": VERDICT_LABEL[control["verdict"]],
-            "rate_text": _percent(control["rate"]),
-            "target_text": _percent(control["target"]),
-            "method": control_type.summary if control_type else control["type"],
-            "measures_view": [(_MEASURE_LABEL.get(k, k.replace("_", " ")), _measure(k, v))
-                              for k, v in control["measures"].items()],
-            "params_view": [(k, _param(v)) for k, v in sorted(control["params"].items())],
-            "evidence_shown": evidence[: options.max_rows],
-            "evidence_hidden": max(0, len(evidence) - options.max_rows),
-        })
+        controls.append(
+            {
+                **control,
+                "number": number,
+                "verdict_label": VERDICT_LABEL[control["verdict"]],
+                "rate_text": _percent(control["rate"]),
+                "target_text": _percent(control["target"]),
+                "method": control_type.summary if control_type else control["type"],
+                "measures_view": [
+                    (_MEASURE_LABEL.get(k, k.replace("_", " ")), _measure(k, v))
+                    for k, v in control["measures"].items()
+                ],
+                "params_view": [(k, _param(v)) for k, v in sorted(control["params"].items())],
+                "evidence_shown": evidence[: options.max_rows],
+                "evidence_hidden": max(0, len(evidence) - options.max_rows),
+            }
+        )
     summary = doc["summary"]
     return {
         "organisation": options.organisation,

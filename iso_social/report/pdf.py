@@ -30,20 +30,25 @@ class PdfReporter:
 
         html = render_html(run, options, for_print=True)
         fetcher = weasyprint.URLFetcher(allowed_protocols=ALLOWED_PROTOCOLS)
-        document = weasyprint.HTML(string=html, base_url=str(options.templates_dir),
-                                   url_fetcher=fetcher).render()
+        document = weasyprint.HTML(
+            string=html, base_url=str(options.templates_dir), url_fetcher=fetcher
+        ).render()
         metadata = document.metadata
         metadata.title = f"Customer-service audit evidence — run {run.run_id}"
         metadata.authors = [options.organisation]
-        metadata.description = (f"iso-social {run.document['tool_version']} run {run.run_id}, "
-                                f"window {run.document['window']['from']} to "
-                                f"{run.document['window']['to']}")
+        metadata.description = (
+            f"iso-social {run.document['tool_version']} run {run.run_id}, "
+            f"window {run.document['window']['from']} to "
+            f"{run.document['window']['to']}"
+        )
         metadata.created = datetime.fromisoformat(run.document["created_at"]).isoformat()
         metadata.generator = f"iso-social {run.document['tool_version']}"
         attachment = weasyprint.Attachment(
             string=json.dumps(run.output_document(), indent=2, ensure_ascii=False),
-            name="results.json", description="Run results (iso-social JSON, schema 1)",
-            url_fetcher=fetcher)
+            name="results.json",
+            description="Run results (iso-social JSON, schema 1)",
+            url_fetcher=fetcher,
+        )
         pdf = document.write_pdf(attachments=[attachment])
         assert isinstance(pdf, bytes)  # noqa: S101
         return pdf

@@ -1,4 +1,4 @@
-"""Engines and transactions: SQLite (WAL, busy timeout, owner-only file) or PostgreSQL (psycopg 3)."""
+"""Engines and transactions: SQLite (WAL, busy timeout, owner-only file) or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ def _prepare_sqlite_file(database: str | None) -> None:
         return
     path = Path(database)
     if not path.parent.exists():
-        raise StoreError(f"{path}: the folder {path.parent} does not exist",
-                         hint="create it, or pass another --db sqlite:///PATH")
+        raise StoreError(
+            f"{path}: the folder {path.parent} does not exist",
+            hint="create it, or pass another --db sqlite:///PATH",
+        )
     if not path.exists():
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
@@ -53,9 +55,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     try:
         parsed = make_url(_normalise(url))
     except ArgumentError as exc:
-        raise StoreError(f"--db: '{url}' is not a database URL",
-                         hint="use sqlite:///iso_social.db or "
-                              "postgresql://user@host:5432/dbname") from exc
+        raise StoreError(
+            f"--db: '{url}' is not a database URL",
+            hint="use sqlite:///iso_social.db or postgresql://user@host:5432/dbname",
+        ) from exc
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_file(parsed.database)
         engine = create_engine(parsed, **kwargs)
@@ -68,14 +71,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         try:
             return create_engine(parsed, pool_pre_ping=True, **kwargs)
         except ModuleNotFoundError as exc:
-            raise StoreError("PostgreSQL needs the psycopg driver",
-                             hint='pip install "iso-social[postgres]"') from exc
-    raise StoreError(f"--db: unsupported database '{parsed.get_backend_name()}'",
-                     hint="use sqlite:///PATH or postgresql://user@host/dbname")
+            raise StoreError(
+                "PostgreSQL needs the psycopg driver", hint='pip install "iso-social[postgres]"'
+            ) from exc
+    raise StoreError(
+        f"--db: unsupported database '{parsed.get_backend_name()}'",
+        hint="use sqlite:///PATH or postgresql://user@host/dbname",
+    )
 
 
 def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def opened_engine(url: str) -> Iterator[Engine]:
+    """An engine for `url` whose connections are closed when the block ends."""
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def create_schema(engine: Engine) -> None:
@@ -83,8 +99,10 @@ def create_schema(engine: Engine) -> None:
     try:
         SQLModel.metadata.create_all(engine)
     except OperationalError as exc:
-        raise StoreError(f"cannot open the database: {_describe(exc)}",
-                         hint="check --db / ISO_SOCIAL_DB and that the server is running") from exc
+        raise StoreError(
+            f"cannot open the database: {_describe(exc)}",
+            hint="check --db / ISO_SOCIAL_DB and that the server is running",
+        ) from exc
 
 
 @contextmanager
@@ -94,8 +112,10 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as connection:
             yield connection
     except OperationalError as exc:
-        raise StoreError(f"database error: {_describe(exc)}",
-                         hint="check --db / ISO_SOCIAL_DB and that the server is running") from exc
+        raise StoreError(
+            f"database error: {_describe(exc)}",
+            hint="check --db / ISO_SOCIAL_DB and that the server is running",
+        ) from exc
 
 
 def _describe(exc: SQLAlchemyError) -> str:

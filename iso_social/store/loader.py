@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from iso_social.domain import Call, Escalation, Message, StatusChange, now_utc
 from iso_social.errors import IngestError
@@ -90,76 +91,123 @@ def _record_time(record: Any) -> datetime:
     raise TypeError(type(record).__name__)
 
 
-def load_files(engine: Engine, paths: Sequence[Path], formats: Sequence[LogFormat],
-               options: IngestOptions, *, strict: bool = False,
-               progress: Progress | None = None) -> IngestSummary:
+class _FileLoad:
+    """The state of loading one file: the running summary and the batch being filled."""
+
+    def __init__(self, connection: Connection, path: Path, fmt: LogFormat) -> None:
+        self.connection, self.path = connection, path
+        self.summary = FileSummary(str(path), fmt.name)
+        self.ingest_id = repository.begin_ingest(connection, str(path), fmt.name, now_utc())
+        self.batch: list[ParsedRecord] = []
+        self.rejected: list[Rejection] = []
+        self.conversations: set[str] = set()
+
+    def add(self, parsed: ParsedRecord) -> None:
+        summary = self.summary
+        moment = _record_time(parsed.record)
+        if summary.first_at is None or moment < summary.first_at:
+            summary.first_at = moment
+        if summary.last_at is None or moment > summary.last_at:
+            summary.last_at = moment
+        self.batch.append(parsed)
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        result = repository.save_batch(self.connection, self.ingest_id, self.batch)
+        summary = self.summary
+        summary.messages_stored += result.stored["message"]
+        summary.other_stored += sum(n for kind, n in result.stored.items() if kind != "message")
+        summary.duplicates += result.duplicates
+        summary.conflicts += len(result.conflicts)
+        self.rejected.extend(result.conflicts)
+        self.conversations.update(result.conversation_ids)
+        self.batch.clear()
+
+    def finish(self, sha256: str, size: int) -> FileSummary:
+        summary, rejected = self.summary, sorted(self.rejected, key=lambda r: r.line)
+        repository.save_rejections(self.connection, self.ingest_id, rejected)
+        summary.sha256, summary.size = sha256, size
+        summary.rejected_count = len(rejected)
+        summary.rejected = rejected[:MAX_REPORTED_REJECTIONS]
+        summary.conversations = len(self.conversations)
+        repository.finish_ingest(
+            self.connection,
+            self.ingest_id,
+            sha256=sha256,
+            size=size,
+            records_read=summary.records_read,
+            stored=summary.messages_stored + summary.other_stored,
+            duplicates=summary.duplicates,
+            conflicts=summary.conflicts,
+            rejected=len(rejected),
+            first_at=summary.first_at,
+            last_at=summary.last_at,
+            finished_at=now_utc(),
+        )
+        return summary
+
+
+def _load_file(
+    connection: Connection,
+    path: Path,
+    fmt: LogFormat,
+    options: IngestOptions,
+    strict: bool,
+    progress: Progress | None,
+) -> FileSummary:
+    load = _FileLoad(connection, path, fmt)
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise IngestError(path, f"cannot read the file ({exc.strerror})") from exc
+    with stream:
+        hashing = _HashingReader(stream)
+        reader = io.BufferedReader(hashing, buffer_size=1 << 20)
+        for parsed in fmt.parse(reader, options):
+            load.summary.records_read += 1
+            if isinstance(parsed, Rejection):
+                if strict:
+                    raise IngestError(
+                        path,
+                        parsed.reason,
+                        line=parsed.line,
+                        hint="nothing was stored; fix the record or ingest without --strict",
+                    )
+                load.rejected.append(parsed)
+                continue
+            load.add(parsed)
+            if len(load.batch) >= BATCH_SIZE:
+                load.flush()
+                if progress:
+                    progress(str(path), hashing.size)
+        load.flush()
+        reader.read()  # hash any trailing bytes the parser did not need
+    if strict and load.summary.conflicts:
+        first = min(load.rejected, key=lambda r: r.line)
+        raise IngestError(
+            path,
+            first.reason,
+            line=first.line,
+            hint="nothing was stored; --strict refuses conflicting records",
+        )
+    return load.finish(hashing.sha256.hexdigest(), hashing.size)
+
+
+def load_files(
+    engine: Engine,
+    paths: Sequence[Path],
+    formats: Sequence[LogFormat],
+    options: IngestOptions,
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> IngestSummary:
     """Load every file in one transaction; return per-file summaries."""
     create_schema(engine)
-    summaries: list[FileSummary] = []
     with transaction(engine) as connection:
-        for path, fmt in zip(paths, formats, strict=True):
-            summary = FileSummary(str(path), fmt.name)
-            ingest_id = repository.begin_ingest(connection, str(path), fmt.name, now_utc())
-            conversations: set[str] = set()
-            try:
-                stream = path.open("rb")
-            except OSError as exc:
-                raise IngestError(path, f"cannot read the file ({exc.strerror})") from exc
-            with stream:
-                hashing = _HashingReader(stream)  # type: ignore[arg-type]
-                reader = io.BufferedReader(hashing, buffer_size=1 << 20)
-                batch: list[ParsedRecord] = []
-                rejected: list[Rejection] = []
-
-                def flush() -> None:
-                    result = repository.save_batch(connection, ingest_id, batch)
-                    summary.messages_stored += result.stored["message"]
-                    summary.other_stored += sum(
-                        n for kind, n in result.stored.items() if kind != "message")
-                    summary.duplicates += result.duplicates
-                    summary.conflicts += len(result.conflicts)
-                    rejected.extend(result.conflicts)
-                    conversations.update(result.conversation_ids)
-                    batch.clear()
-
-                for parsed in fmt.parse(reader, options):  # type: ignore[arg-type]
-                    summary.records_read += 1
-                    if isinstance(parsed, Rejection):
-                        if strict:
-                            raise IngestError(path, parsed.reason, line=parsed.line,
-                                              hint="nothing was stored; fix the record or "
-                                                   "ingest without --strict")
-                        rejected.append(parsed)
-                        continue
-                    moment = _record_time(parsed.record)
-                    if summary.first_at is None or moment < summary.first_at:
-                        summary.first_at = moment
-                    if summary.last_at is None or moment > summary.last_at:
-                        summary.last_at = moment
-                    batch.append(parsed)
-                    if len(batch) >= BATCH_SIZE:
-                        flush()
-                        if progress:
-                            progress(str(path), hashing.size)
-                if batch:
-                    flush()
-                reader.read()  # hash any trailing bytes the parser did not need
-            if strict and summary.conflicts:
-                first = rejected[0]
-                raise IngestError(path, first.reason, line=first.line,
-                                  hint="nothing was stored; --strict refuses conflicting records")
-            rejected.sort(key=lambda r: r.line)
-            repository.save_rejections(connection, ingest_id, rejected)
-            summary.sha256, summary.size = hashing.sha256.hexdigest(), hashing.size
-            summary.rejected_count = len(rejected)
-            summary.rejected = rejected[:MAX_REPORTED_REJECTIONS]
-            summary.conversations = len(conversations)
-            repository.finish_ingest(
-                connection, ingest_id, sha256=summary.sha256, size=summary.size,
-                records_read=summary.records_read,
-                stored=summary.messages_stored + summary.other_stored,
-                duplicates=summary.duplicates, conflicts=summary.conflicts,
-                rejected=len(rejected), first_at=summary.first_at, last_at=summary.last_at,
-                finished_at=now_utc())
-            summaries.append(summary)
+        summaries = [
+            _load_file(connection, path, fmt, options, strict, progress)
+            for path, fmt in zip(paths, formats, strict=True)
+        ]
     return IngestSummary(summaries)

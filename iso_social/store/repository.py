@@ -33,34 +33,83 @@ from iso_social.domain import (
 from iso_social.ingest.base import ParsedRecord, Rejection
 from iso_social.ingest.canonical import record_digest, record_key
 from iso_social.store.tables import (
-    CallRow,
-    ConversationRow,
-    EscalationRow,
-    IngestRow,
-    MessageRow,
-    RejectRow,
-    StatusRow,
+    CALL,
+    CONVERSATION,
+    ESCALATION,
+    INGEST,
+    MESSAGE,
+    REJECT,
+    STATUS,
 )
 
 _T = {
-    "message": MessageRow.__table__,
-    "status": StatusRow.__table__,
-    "escalation": EscalationRow.__table__,
-    "call": CallRow.__table__,
+    "message": MESSAGE,
+    "status": STATUS,
+    "escalation": ESCALATION,
+    "call": CALL,
 }
 _KEY_COLUMN = {"message": "message_id", "status": "id", "escalation": "id", "call": "call_id"}
 _COLUMNS = {
-    "message": ("message_id", "conversation_id", "channel", "direction", "author", "author_role",
-                "visibility", "created_at", "text", "in_reply_to", "automated", "digest",
-                "ingest_id", "source_line"),
-    "status": ("id", "conversation_id", "created_at", "status", "digest", "ingest_id",
-               "source_line"),
-    "escalation": ("id", "conversation_id", "created_at", "to_level", "by_author", "digest",
-                   "ingest_id", "source_line"),
-    "call": ("call_id", "channel", "queue", "customer", "offered_at", "answered_at", "ended_at",
-             "outcome", "digest", "ingest_id", "source_line"),
+    "message": (
+        "message_id",
+        "conversation_id",
+        "channel",
+        "direction",
+        "author",
+        "author_role",
+        "visibility",
+        "created_at",
+        "text",
+        "in_reply_to",
+        "automated",
+        "digest",
+        "ingest_id",
+        "source_line",
+    ),
+    "status": (
+        "id",
+        "conversation_id",
+        "created_at",
+        "status",
+        "digest",
+        "ingest_id",
+        "source_line",
+    ),
+    "escalation": (
+        "id",
+        "conversation_id",
+        "created_at",
+        "to_level",
+        "by_author",
+        "digest",
+        "ingest_id",
+        "source_line",
+    ),
+    "call": (
+        "call_id",
+        "channel",
+        "queue",
+        "customer",
+        "offered_at",
+        "answered_at",
+        "ended_at",
+        "outcome",
+        "digest",
+        "ingest_id",
+        "source_line",
+    ),
 }
-IN_CHUNK = 900  # ids per IN (...) query, under every backend's parameter limit
+IN_CHUNK = 900
+_UPSERT_CONVERSATION = (
+    "INSERT INTO conversation (conversation_id, channel, first_activity_at, last_activity_at) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET "
+    "channel = CASE WHEN excluded.first_activity_at < conversation.first_activity_at "
+    "THEN excluded.channel ELSE conversation.channel END, "
+    "first_activity_at = CASE WHEN excluded.first_activity_at < conversation.first_activity_at "
+    "THEN excluded.first_activity_at ELSE conversation.first_activity_at END, "
+    "last_activity_at = CASE WHEN excluded.last_activity_at > conversation.last_activity_at "
+    "THEN excluded.last_activity_at ELSE conversation.last_activity_at END"
+)  # ids per IN (...) query, under every backend's parameter limit
 
 
 @dataclass
@@ -97,69 +146,142 @@ def _timestamp_param(connection: Connection, value: datetime | None) -> Any:
     return value
 
 
-def _row(kind: str, item: ParsedRecord, key: str, digest: str, ingest_id: int,
-         ts: Any) -> tuple[Any, ...]:
+def _row(
+    kind: str, item: ParsedRecord, key: str, digest: str, ingest_id: int, ts: Any
+) -> tuple[Any, ...]:
     r = item.record
     match kind:
         case "message":
             assert isinstance(r, Message)  # noqa: S101
-            return (key, r.conversation_id, r.channel.value, r.direction.value, r.author,
-                    r.author_role.value, r.visibility.value, ts(r.created_at), r.text,
-                    r.in_reply_to, r.automated, digest, ingest_id, item.line)
+            return (
+                key,
+                r.conversation_id,
+                r.channel.value,
+                r.direction.value,
+                r.author,
+                r.author_role.value,
+                r.visibility.value,
+                ts(r.created_at),
+                r.text,
+                r.in_reply_to,
+                r.automated,
+                digest,
+                ingest_id,
+                item.line,
+            )
         case "status":
             assert isinstance(r, StatusChange)  # noqa: S101
-            return (key, r.conversation_id, ts(r.created_at), r.status.value, digest, ingest_id,
-                    item.line)
+            return (
+                key,
+                r.conversation_id,
+                ts(r.created_at),
+                r.status.value,
+                digest,
+                ingest_id,
+                item.line,
+            )
         case "escalation":
             assert isinstance(r, Escalation)  # noqa: S101
-            return (key, r.conversation_id, ts(r.created_at), r.to, r.by, digest, ingest_id,
-                    item.line)
+            return (
+                key,
+                r.conversation_id,
+                ts(r.created_at),
+                r.to,
+                r.by,
+                digest,
+                ingest_id,
+                item.line,
+            )
         case _:
             assert isinstance(r, Call)  # noqa: S101
-            return (key, r.channel.value, r.queue, r.customer, ts(r.offered_at),
-                    ts(r.answered_at), ts(r.ended_at), r.outcome.value, digest, ingest_id,
-                    item.line)
+            return (
+                key,
+                r.channel.value,
+                r.queue,
+                r.customer,
+                ts(r.offered_at),
+                ts(r.answered_at),
+                ts(r.ended_at),
+                r.outcome.value,
+                digest,
+                ingest_id,
+                item.line,
+            )
 
 
 def _insert_sql(connection: Connection, kind: str) -> str:
     columns = _COLUMNS[kind]
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    return (f"INSERT INTO {_T[kind].name} ({', '.join(columns)}) "  # noqa: S608 (fixed names)
-            f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING")
+    return (
+        f"INSERT INTO {_T[kind].name} ({', '.join(columns)}) "  # noqa: S608 (fixed names)
+        f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
+    )
 
 
 def begin_ingest(connection: Connection, path: str, fmt: str, started_at: datetime) -> int:
     """Record the start of a file's ingest and return its id."""
-    result = connection.execute(insert(IngestRow.__table__).values(
-        path=path, sha256="", size=0, format=fmt, started_at=started_at, finished_at=started_at))
+    result = connection.execute(
+        insert(INGEST).values(
+            path=path, sha256="", size=0, format=fmt, started_at=started_at, finished_at=started_at
+        )
+    )
     key = result.inserted_primary_key
     assert key is not None  # noqa: S101
     return int(key[0])
 
 
-def finish_ingest(connection: Connection, ingest_id: int, *, sha256: str, size: int,
-                  records_read: int, stored: int, duplicates: int, conflicts: int,
-                  rejected: int, first_at: datetime | None, last_at: datetime | None,
-                  finished_at: datetime) -> None:
+def finish_ingest(
+    connection: Connection,
+    ingest_id: int,
+    *,
+    sha256: str,
+    size: int,
+    records_read: int,
+    stored: int,
+    duplicates: int,
+    conflicts: int,
+    rejected: int,
+    first_at: datetime | None,
+    last_at: datetime | None,
+    finished_at: datetime,
+) -> None:
     """Complete the file's ingest record with its hash and counts."""
-    table = IngestRow.__table__
-    connection.execute(update(table).where(table.c.id == ingest_id).values(
-        sha256=sha256, size=size, records_read=records_read, stored=stored,
-        duplicates=duplicates, conflicts=conflicts, rejected=rejected, first_at=first_at,
-        last_at=last_at, finished_at=finished_at))
+    table = INGEST
+    connection.execute(
+        update(table)
+        .where(table.c.id == ingest_id)
+        .values(
+            sha256=sha256,
+            size=size,
+            records_read=records_read,
+            stored=stored,
+            duplicates=duplicates,
+            conflicts=conflicts,
+            rejected=rejected,
+            first_at=first_at,
+            last_at=last_at,
+            finished_at=finished_at,
+        )
+    )
 
 
-def save_rejections(connection: Connection, ingest_id: int,
-                    rejections: Sequence[Rejection]) -> None:
+def save_rejections(
+    connection: Connection, ingest_id: int, rejections: Sequence[Rejection]
+) -> None:
     """Keep rejected records with their line, reason and raw text."""
     if rejections:
-        connection.execute(insert(RejectRow.__table__), [
-            {"ingest_id": ingest_id, "line": r.line, "reason": r.reason, "raw": r.raw}
-            for r in rejections])
+        connection.execute(
+            insert(REJECT),
+            [
+                {"ingest_id": ingest_id, "line": r.line, "reason": r.reason, "raw": r.raw}
+                for r in rejections
+            ],
+        )
 
 
-def save_batch(connection: Connection, ingest_id: int,
-               batch: Sequence[ParsedRecord]) -> BatchResult:
+def save_batch(
+    connection: Connection, ingest_id: int, batch: Sequence[ParsedRecord]
+) -> BatchResult:
     """Store a batch of parsed records; duplicates are skipped and conflicts reported."""
     result = BatchResult()
 
@@ -180,21 +302,29 @@ def save_batch(connection: Connection, ingest_id: int,
         result.stored[kind] += len(stored_items)
         if kind == "message":
             _upsert_conversations(connection, [i.record for i in stored_items])  # type: ignore[misc]
-            result.conversation_ids.update(
-                i.record.conversation_id for i in stored_items)  # type: ignore[union-attr]
+            result.conversation_ids.update(i.record.conversation_id for i in stored_items)  # type: ignore[union-attr]
     return result
 
 
-def _classify(connection: Connection, kind: str, ingest_id: int,
-              items: list[tuple[ParsedRecord, str, str]], result: BatchResult) -> list[ParsedRecord]:
+def _classify(
+    connection: Connection,
+    kind: str,
+    ingest_id: int,
+    items: list[tuple[ParsedRecord, str, str]],
+    result: BatchResult,
+) -> list[ParsedRecord]:
     """Sort a batch that hit existing ids into stored, duplicate and conflicting records."""
     table = _T[kind]
     key_column = table.c[_KEY_COLUMN[kind]]
     keys = list({key for _, key, _ in items})
     stored_rows: dict[str, tuple[int, int, str]] = {}
     for start in range(0, len(keys), IN_CHUNK):
-        query = select(key_column, table.c.ingest_id, table.c.source_line, table.c.digest,
-                       ).where(key_column.in_(keys[start:start + IN_CHUNK]))
+        query = select(
+            key_column,
+            table.c.ingest_id,
+            table.c.source_line,
+            table.c.digest,
+        ).where(key_column.in_(keys[start : start + IN_CHUNK]))
         for key, row_ingest, line, digest in connection.execute(query):
             stored_rows[key] = (row_ingest, line, digest)
     stored: list[ParsedRecord] = []
@@ -205,11 +335,19 @@ def _classify(connection: Connection, kind: str, ingest_id: int,
         elif stored_digest == digest:
             result.duplicates += 1
         else:
-            where = f"line {line} of this file" if row_ingest == ingest_id else \
-                f"ingest #{row_ingest}, line {line}"
-            result.conflicts.append(Rejection.of(
-                item.line, f"conflict: {_KEY_COLUMN[kind]} '{key}' is already stored with "
-                f"different content ({where}); the stored record is kept", ""))
+            where = (
+                f"line {line} of this file"
+                if row_ingest == ingest_id
+                else f"ingest #{row_ingest}, line {line}"
+            )
+            result.conflicts.append(
+                Rejection.of(
+                    item.line,
+                    f"conflict: {_KEY_COLUMN[kind]} '{key}' is already stored with "
+                    f"different content ({where}); the stored record is kept",
+                    "",
+                )
+            )
     return stored
 
 
@@ -225,48 +363,57 @@ def _upsert_conversations(connection: Connection, messages: Sequence[Message]) -
             span[2] = max(span[2], m.created_at)
     if not spans:
         return
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        "INSERT INTO conversation (conversation_id, channel, first_activity_at, last_activity_at) "
-        f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT (conversation_id) DO UPDATE SET "
-        "channel = CASE WHEN excluded.first_activity_at < conversation.first_activity_at "
-        "THEN excluded.channel ELSE conversation.channel END, "
-        "first_activity_at = CASE WHEN excluded.first_activity_at < conversation.first_activity_at"
-        " THEN excluded.first_activity_at ELSE conversation.first_activity_at END, "
-        "last_activity_at = CASE WHEN excluded.last_activity_at > conversation.last_activity_at "
-        "THEN excluded.last_activity_at ELSE conversation.last_activity_at END"
+    sql = _UPSERT_CONVERSATION
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    connection.exec_driver_sql(
+        sql,
+        [
+            (cid, channel, _timestamp_param(connection, first), _timestamp_param(connection, last))
+            for cid, (channel, first, last) in spans.items()
+        ],
     )
-    connection.exec_driver_sql(sql, [
-        (cid, channel, _timestamp_param(connection, first), _timestamp_param(connection, last))
-        for cid, (channel, first, last) in spans.items()])
 
 
 def activity_span(connection: Connection) -> tuple[datetime | None, datetime | None]:
     """The earliest and latest activity in the store (messages and calls)."""
-    conv = ConversationRow.__table__
-    call = CallRow.__table__
+    conv = CONVERSATION
+    call = CALL
     first, last = connection.execute(
-        select(func.min(conv.c.first_activity_at), func.max(conv.c.last_activity_at))).one()
+        select(func.min(conv.c.first_activity_at), func.max(conv.c.last_activity_at))
+    ).one()
     call_first, call_last = connection.execute(
-        select(func.min(call.c.offered_at), func.max(call.c.ended_at))).one()
+        select(func.min(call.c.offered_at), func.max(call.c.ended_at))
+    ).one()
     firsts = [v for v in (first, call_first) if v is not None]
     lasts = [v for v in (last, call_last) if v is not None]
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
 
-def conversations_in(connection: Connection, window: Window,
-                     channels: Iterable[Channel] = ()) -> list[Conversation]:
+def conversations_in(
+    connection: Connection, window: Window, channels: Iterable[Channel] = ()
+) -> list[Conversation]:
     """Conversations with activity in the window, with every message before the window's end."""
-    conv, msg = ConversationRow.__table__, MessageRow.__table__
+    conv, msg = CONVERSATION, MESSAGE
     wanted = [c.value for c in channels]
-    in_window = (conv.c.last_activity_at >= window.start) & (
-        conv.c.first_activity_at < window.end)
+    in_window = (conv.c.last_activity_at >= window.start) & (conv.c.first_activity_at < window.end)
     if wanted:
         in_window &= conv.c.channel.in_(wanted)
     query = (
-        select(msg.c.message_id, msg.c.conversation_id, msg.c.channel, msg.c.direction,
-               msg.c.author, msg.c.author_role, msg.c.visibility, msg.c.created_at, msg.c.text,
-               msg.c.in_reply_to, msg.c.automated, conv.c.channel)
+        select(
+            msg.c.message_id,
+            msg.c.conversation_id,
+            msg.c.channel,
+            msg.c.direction,
+            msg.c.author,
+            msg.c.author_role,
+            msg.c.visibility,
+            msg.c.created_at,
+            msg.c.text,
+            msg.c.in_reply_to,
+            msg.c.automated,
+            conv.c.channel,
+        )
         .join(conv, conv.c.conversation_id == msg.c.conversation_id)
         .where(in_window, msg.c.created_at < window.end)
         .order_by(msg.c.conversation_id, msg.c.created_at, msg.c.message_id)
@@ -279,47 +426,74 @@ def conversations_in(connection: Connection, window: Window,
     for row in connection.execute(query):
         if row[1] != current_id:
             if current_id is not None:
-                conversations.append(_conversation(current_id, current_channel, current,
-                                                   statuses, escalations))
+                conversations.append(
+                    _conversation(current_id, current_channel, current, statuses, escalations)
+                )
             current_id, current_channel, current = row[1], row[11], []
-        current.append(Message(
-            message_id=row[0], conversation_id=row[1], channel=Channel(row[2]),
-            direction=Direction(row[3]), author=row[4], author_role=AuthorRole(row[5]),
-            visibility=Visibility(row[6]), created_at=row[7], text=row[8],
-            in_reply_to=row[9], automated=bool(row[10])))
+        current.append(
+            Message(
+                message_id=row[0],
+                conversation_id=row[1],
+                channel=Channel(row[2]),
+                direction=Direction(row[3]),
+                author=row[4],
+                author_role=AuthorRole(row[5]),
+                visibility=Visibility(row[6]),
+                created_at=row[7],
+                text=row[8],
+                in_reply_to=row[9],
+                automated=bool(row[10]),
+            )
+        )
     if current_id is not None:
-        conversations.append(_conversation(current_id, current_channel, current, statuses,
-                                           escalations))
+        conversations.append(
+            _conversation(current_id, current_channel, current, statuses, escalations)
+        )
     return conversations
 
 
-def _conversation(cid: str, channel: Any, messages: list[Message],
-                  statuses: dict[str, list[StatusChange]],
-                  escalations: dict[str, list[Escalation]]) -> Conversation:
-    return Conversation(cid, Channel(channel), tuple(messages), tuple(statuses.get(cid, ())),
-                        tuple(escalations.get(cid, ())))
+def _conversation(
+    cid: str,
+    channel: Any,
+    messages: list[Message],
+    statuses: dict[str, list[StatusChange]],
+    escalations: dict[str, list[Escalation]],
+) -> Conversation:
+    return Conversation(
+        cid,
+        Channel(channel),
+        tuple(messages),
+        tuple(statuses.get(cid, ())),
+        tuple(escalations.get(cid, ())),
+    )
 
 
-def _statuses(connection: Connection, window: Window, in_window: Any) -> dict[str, list[StatusChange]]:
-    conv, table = ConversationRow.__table__, StatusRow.__table__
-    query = (select(table.c.conversation_id, table.c.created_at, table.c.status)
-             .join(conv, conv.c.conversation_id == table.c.conversation_id)
-             .where(in_window, table.c.created_at < window.end)
-             .order_by(table.c.conversation_id, table.c.created_at, table.c.id))
+def _statuses(
+    connection: Connection, window: Window, in_window: Any
+) -> dict[str, list[StatusChange]]:
+    conv, table = CONVERSATION, STATUS
+    query = (
+        select(table.c.conversation_id, table.c.created_at, table.c.status)
+        .join(conv, conv.c.conversation_id == table.c.conversation_id)
+        .where(in_window, table.c.created_at < window.end)
+        .order_by(table.c.conversation_id, table.c.created_at, table.c.id)
+    )
     result: dict[str, list[StatusChange]] = defaultdict(list)
     for cid, created, status in connection.execute(query):
         result[cid].append(StatusChange(cid, created, Status(status)))
     return result
 
 
-def _escalations(connection: Connection, window: Window,
-                 in_window: Any) -> dict[str, list[Escalation]]:
-    conv, table = ConversationRow.__table__, EscalationRow.__table__
-    query = (select(table.c.conversation_id, table.c.created_at, table.c.to_level,
-                    table.c.by_author)
-             .join(conv, conv.c.conversation_id == table.c.conversation_id)
-             .where(in_window, table.c.created_at < window.end)
-             .order_by(table.c.conversation_id, table.c.created_at, table.c.id))
+def _escalations(
+    connection: Connection, window: Window, in_window: Any
+) -> dict[str, list[Escalation]]:
+    conv, table = CONVERSATION, ESCALATION
+    query = (
+        select(table.c.conversation_id, table.c.created_at, table.c.to_level, table.c.by_author)
+        .join(conv, conv.c.conversation_id == table.c.conversation_id)
+        .where(in_window, table.c.created_at < window.end)
+        .order_by(table.c.conversation_id, table.c.created_at, table.c.id)
+    )
     result: dict[str, list[Escalation]] = defaultdict(list)
     for cid, created, to, by in connection.execute(query):
         result[cid].append(Escalation(cid, created, to, by))
@@ -328,28 +502,54 @@ def _escalations(connection: Connection, window: Window,
 
 def calls_in(connection: Connection, window: Window) -> list[Call]:
     """Calls offered in the window."""
-    table = CallRow.__table__
-    query = (select(table.c.call_id, table.c.channel, table.c.queue, table.c.customer,
-                    table.c.offered_at, table.c.answered_at, table.c.ended_at, table.c.outcome)
-             .where(table.c.offered_at >= window.start, table.c.offered_at < window.end)
-             .order_by(table.c.offered_at, table.c.call_id))
-    return [Call(r[0], Channel(r[1]), r[2], r[3], r[4], r[5], r[6], CallOutcome(r[7]))
-            for r in connection.execute(query)]
+    table = CALL
+    query = (
+        select(
+            table.c.call_id,
+            table.c.channel,
+            table.c.queue,
+            table.c.customer,
+            table.c.offered_at,
+            table.c.answered_at,
+            table.c.ended_at,
+            table.c.outcome,
+        )
+        .where(table.c.offered_at >= window.start, table.c.offered_at < window.end)
+        .order_by(table.c.offered_at, table.c.call_id)
+    )
+    return [
+        Call(r[0], Channel(r[1]), r[2], r[3], r[4], r[5], r[6], CallOutcome(r[7]))
+        for r in connection.execute(query)
+    ]
 
 
 def ingested_files(connection: Connection) -> list[IngestedFile]:
     """Every completed ingest, oldest first: the input manifest of a run."""
-    table = IngestRow.__table__
+    table = INGEST
     query = select(table).where(table.c.sha256 != literal("")).order_by(table.c.id)
-    return [IngestedFile(r.path, r.sha256, r.size, r.format, r.finished_at, r.records_read,
-                         r.stored, r.duplicates, r.conflicts, r.rejected)
-            for r in connection.execute(query)]
+    return [
+        IngestedFile(
+            r.path,
+            r.sha256,
+            r.size,
+            r.format,
+            r.finished_at,
+            r.records_read,
+            r.stored,
+            r.duplicates,
+            r.conflicts,
+            r.rejected,
+        )
+        for r in connection.execute(query)
+    ]
 
 
 def rejections_of(connection: Connection, ingest_id: int) -> list[Rejection]:
     """The rejected records of one ingest, in file order."""
-    table = RejectRow.__table__
-    query = select(table.c.line, table.c.reason, table.c.raw).where(
-        table.c.ingest_id == ingest_id).order_by(table.c.line, table.c.id)
+    table = REJECT
+    query = (
+        select(table.c.line, table.c.reason, table.c.raw)
+        .where(table.c.ingest_id == ingest_id)
+        .order_by(table.c.line, table.c.id)
+    )
     return [Rejection(line, reason, raw) for line, reason, raw in connection.execute(query)]
-

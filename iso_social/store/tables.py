@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Text, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Index, Table, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -33,9 +33,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         """Return aware UTC datetimes."""
         if value is None:
             return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        assert isinstance(moment, datetime)  # noqa: S101
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _ts(*, index: bool = False, nullable: bool = False) -> Any:
@@ -91,8 +91,14 @@ class MessageRow(SQLModel, table=True):
 
     __tablename__ = "message"
     __table_args__ = (
-        Index("ix_message_response", "conversation_id", "direction", "author_role",
-              "automated", "created_at"),
+        Index(
+            "ix_message_response",
+            "conversation_id",
+            "direction",
+            "author_role",
+            "automated",
+            "created_at",
+        ),
     )
 
     message_id: str = Field(primary_key=True)
@@ -188,3 +194,20 @@ class FindingRow(SQLModel, table=True):
     population: int
     nonconforming: int
     rate: float | None = None
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)  # noqa: S101
+    return table
+
+
+INGEST = _table(IngestRow)
+REJECT = _table(RejectRow)
+CONVERSATION = _table(ConversationRow)
+MESSAGE = _table(MessageRow)
+STATUS = _table(StatusRow)
+ESCALATION = _table(EscalationRow)
+CALL = _table(CallRow)
+AUDIT_RUN = _table(AuditRunRow)
+FINDING = _table(FindingRow)

@@ -1,0 +1,208 @@
+"""The store on SQLite and PostgreSQL: idempotent, atomic bulk loads and window queries."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from iso_social.domain import Channel, Window
+from iso_social.errors import IngestError, StoreError
+from iso_social.ingest import IngestOptions, get_log_format
+from iso_social.store import repository
+from iso_social.store.database import make_engine, opened_engine
+from iso_social.store.loader import load_files
+from iso_social.store.tables import MESSAGE, REJECT
+from tests.conftest import canonical_message, write_jsonl
+
+JSONL = get_log_format("jsonl")
+
+
+def load(db_url: str, *paths: Path, strict: bool = False):  # type: ignore[no-untyped-def]
+    with opened_engine(db_url) as engine:
+        return load_files(engine, list(paths), [JSONL] * len(paths), IngestOptions(), strict=strict)
+
+
+def sample(tmp_path: Path, name: str = "log.jsonl") -> Path:
+    return write_jsonl(
+        tmp_path / name,
+        [
+            canonical_message("m1", "2026-10-01T10:00:00+02:00"),
+            canonical_message(
+                "m2",
+                "2026-10-01T08:20:00Z",
+                direction="outbound",
+                author="@brand",
+                author_role="agent",
+                in_reply_to="m1",
+            ),
+            "this line is broken",
+            canonical_message(
+                "m3",
+                "2026-10-02T09:00:00Z",
+                conversation_id="c2",
+                channel="email",
+                visibility="private",
+            ),
+            {
+                "kind": "status",
+                "conversation_id": "c1",
+                "created_at": "2026-10-01T09:00:00Z",
+                "status": "resolved",
+            },
+            {
+                "kind": "call",
+                "call_id": "k1",
+                "channel": "phone",
+                "queue": "q",
+                "customer": "x",
+                "offered_at": "2026-10-01T12:00:00Z",
+                "answered_at": None,
+                "ended_at": "2026-10-01T12:01:00Z",
+                "outcome": "abandoned",
+            },
+        ],
+    )
+
+
+def count(db_url: str, table) -> int:  # type: ignore[no-untyped-def]
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_ingest_stores_good_records_and_keeps_the_bad_line(db_url: str, tmp_path: Path) -> None:
+    summary = load(db_url, sample(tmp_path)).files[0]
+    assert (summary.records_read, summary.messages_stored, summary.other_stored) == (6, 3, 2)
+    assert summary.conversations == 2 and summary.rejected_count == 1
+    assert [(r.line, r.raw) for r in summary.rejected] == [(3, "this line is broken")]
+    assert len(summary.sha256) == 64 and summary.size == sample(tmp_path, "b").stat().st_size
+    assert count(db_url, REJECT) == 1
+
+
+def test_reingest_stores_nothing_twice(db_url: str, tmp_path: Path) -> None:
+    path = sample(tmp_path)
+    load(db_url, path)
+    again = load(db_url, path).files[0]
+    assert again.messages_stored == 0 and again.other_stored == 0
+    assert again.duplicates == 5 and again.conflicts == 0
+    assert count(db_url, MESSAGE) == 3
+
+
+def test_same_id_with_other_content_is_a_conflict_not_an_overwrite(
+    db_url: str, tmp_path: Path
+) -> None:
+    load(db_url, sample(tmp_path))
+    changed = write_jsonl(
+        tmp_path / "changed.jsonl",
+        [canonical_message("m1", "2026-10-01T10:00:00+02:00", text="edited afterwards")],
+    )
+    summary = load(db_url, changed).files[0]
+    assert summary.conflicts == 1 and summary.messages_stored == 0
+    assert (
+        "conflict: message_id 'm1' is already stored with different content"
+        in summary.rejected[0].reason
+    )
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        text = connection.execute(
+            select(MESSAGE.c.text).where(MESSAGE.c.message_id == "m1")
+        ).scalar_one()
+    assert text == "hello"
+
+
+def test_duplicates_inside_one_file(db_url: str, tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "dup.jsonl",
+        [
+            canonical_message("m1", "2026-10-01T10:00:00Z"),
+            canonical_message("m1", "2026-10-01T10:00:00Z"),
+            canonical_message("m1", "2026-10-01T10:00:00Z", text="different"),
+        ],
+    )
+    summary = load(db_url, path).files[0]
+    assert (summary.messages_stored, summary.duplicates, summary.conflicts) == (1, 1, 1)
+    assert summary.rejected[0].line == 3 and "line 1 of this file" in summary.rejected[0].reason
+
+
+def test_strict_ingest_is_atomic(db_url: str, tmp_path: Path) -> None:
+    good = write_jsonl(tmp_path / "good.jsonl", [canonical_message("g1", "2026-10-01T10:00Z")])
+    with pytest.raises(IngestError, match=r"log\.jsonl:3: not valid JSON"):
+        load(db_url, good, sample(tmp_path), strict=True)
+    assert count(db_url, MESSAGE) == 0
+
+
+def test_a_failure_midway_rolls_everything_back(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [
+        canonical_message(f"m{i}", "2026-10-01T10:00:00Z", conversation_id=f"c{i}")
+        for i in range(12_000)
+    ]
+    path = write_jsonl(tmp_path / "big.jsonl", records)
+    calls = {"n": 0}
+    original = repository.save_batch
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("simulated crash in the second batch")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "save_batch", failing)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        load(db_url, path)
+    assert count(db_url, MESSAGE) == 0
+
+
+def test_conversations_in_window_are_domain_objects_in_utc(db_url: str, tmp_path: Path) -> None:
+    load(db_url, sample(tmp_path))
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        window = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC))
+        (conversation,) = repository.conversations_in(connection, window)
+        assert conversation.conversation_id == "c1" and conversation.channel is Channel.TWITTER
+        assert [m.message_id for m in conversation.messages] == ["m1", "m2"]
+        assert conversation.messages[0].created_at == datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+        assert conversation.messages[0].created_at.tzinfo is not None
+        assert [s.status.value for s in conversation.statuses] == ["resolved"]
+        both = Window(window.start, window.end + timedelta(days=2))
+        assert len(repository.conversations_in(connection, both, [Channel.EMAIL])) == 1
+        (call,) = repository.calls_in(connection, window)
+        assert call.answered_at is None
+        first, last = repository.activity_span(connection)
+        assert first == datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+        assert last == datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
+        (ingested,) = repository.ingested_files(connection)
+        assert ingested.records_read == 6 and ingested.rejected == 1
+
+
+def test_messages_after_the_window_end_are_not_loaded(db_url: str, tmp_path: Path) -> None:
+    load(db_url, sample(tmp_path))
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        window = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 1, 8, 10, tzinfo=UTC))
+        (conversation,) = repository.conversations_in(connection, window)
+    assert [m.message_id for m in conversation.messages] == ["m1"]
+
+
+def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "private.db"
+    make_engine(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_bad_urls_are_explained(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="not a database URL"):
+        make_engine("not a url")
+    with pytest.raises(StoreError, match="does not exist"):
+        make_engine(f"sqlite:///{tmp_path}/missing/dir/x.db")
+    with pytest.raises(StoreError, match="unsupported database"):
+        make_engine("oracle://scott@localhost/db")
+
+
+def test_rejections_are_kept_with_raw_text(db_url: str, tmp_path: Path) -> None:
+    load(db_url, sample(tmp_path))
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        (rejection,) = repository.rejections_of(connection, 1)
+    assert json.dumps(rejection.raw) == '"this line is broken"'
