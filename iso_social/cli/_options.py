@@ -19,6 +19,7 @@ DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
+        metavar="URL",
         envvar="ISO_SOCIAL_DB",
         show_envvar=True,
         help="Database URL [default: sqlite:///iso_social.db].",

@@ -40,6 +40,7 @@ def check(
         typer.Option(
             "--policies",
             "-p",
+            metavar="PATH",
             envvar="ISO_SOCIAL_POLICIES",
             help="Policy file or folder (repeatable) [default: the shipped policies/].",
         ),
@@ -73,12 +74,22 @@ def check(
     ] = None,
     fmt: Annotated[
         str,
-        typer.Option("--format", "-f", envvar="ISO_SOCIAL_FORMAT", help="Output: table or json."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="table|json",
+            envvar="ISO_SOCIAL_FORMAT",
+            help="Output: table or json.",
+        ),
     ] = "table",
     output: Annotated[
         str,
         typer.Option(
-            "--output", "-o", envvar="ISO_SOCIAL_OUTPUT", help="Output file, or - for stdout."
+            "--output",
+            "-o",
+            metavar="FILE",
+            envvar="ISO_SOCIAL_OUTPUT",
+            help="Output file, or - for stdout.",
         ),
     ] = "-",
     fail_on: Annotated[

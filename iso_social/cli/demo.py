@@ -12,10 +12,14 @@ from iso_social.cli._options import plural, settings
 
 def demo(
     directory: Annotated[
-        Path, typer.Option("--dir", "-d", help="Folder for the demo's files.")
+        Path, typer.Option("--dir", "-d", metavar="DIR", help="Folder for the demo's files.")
     ] = Path("iso-social-demo"),
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
-    messages: Annotated[int, typer.Option(min=10, help="How many messages to generate.")] = 3000,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="Random seed; the same seed gives the same data.")
+    ] = 7,
+    messages: Annotated[
+        int, typer.Option(metavar="N", min=10, help="How many messages to generate.")
+    ] = 3000,
 ) -> None:
     """Generate sample logs (Twitter, e-mail, phone; English and Spanish, with seeded breaches),
     ingest them into a fresh SQLite database, check them against the shipped policies and write

@@ -14,7 +14,9 @@ app = typer.Typer(help="Inspect the recorded audit evidence.", no_args_is_help=T
 @app.command(name="list")
 def list_runs(
     db: DbOpt = None,
-    limit: Annotated[int, typer.Option(min=1, help="How many runs, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=1, help="How many runs, newest first.")
+    ] = 20,
 ) -> None:
     """List recorded check runs, newest first.
 

@@ -10,9 +10,13 @@ import typer
 
 
 def generate(
-    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL file to write.")],
-    messages: Annotated[int, typer.Option(min=1, help="How many messages.")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")] = 1,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="FILE", help="JSONL file to write.")
+    ],
+    messages: Annotated[int, typer.Option(metavar="N", min=1, help="How many messages.")] = 10_000,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="Random seed; the same seed gives the same file.")
+    ] = 1,
 ) -> None:
     """Write synthetic conversations (calibrated on real Twitter reply times) as canonical JSONL.
 

@@ -16,13 +16,15 @@ MAX_LISTED_REJECTIONS = 20
 
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="Log files or folders to ingest.", show_default=False)
+        list[Path],
+        typer.Argument(help="Log files or folders to ingest.", show_default=False, metavar="PATH"),
     ],
     fmt: Annotated[
         str,
         typer.Option(
             "--format",
             "-F",
+            metavar="FORMAT",
             envvar="ISO_SOCIAL_FORMAT",
             help="Log format: auto (sniffed from the content), jsonl or csv.",
         ),

@@ -15,7 +15,9 @@ app = typer.Typer(help="Validate and inspect policy documents.", no_args_is_help
 PathsArg = Annotated[
     list[Path] | None,
     typer.Argument(
-        help="Policy files or folders [default: the shipped policies/].", show_default=False
+        metavar="PATH",
+        help="Policy files or folders [default: the shipped policies/].",
+        show_default=False,
     ),
 ]
 

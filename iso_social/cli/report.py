@@ -13,15 +13,21 @@ from iso_social.cli._options import DbOpt, settings, write_output
 
 def report(
     output: Annotated[
-        str, typer.Option("--output", "-o", help="Output file (.pdf or .html), or - for stdout.")
+        str,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Output file (.pdf or .html), or - for stdout."
+        ),
     ] = "audit-evidence.pdf",
     run: Annotated[
-        str, typer.Option("--run", "-r", help="latest, latest-N or a run id.")
+        str, typer.Option("--run", "-r", metavar="RUN", help="latest, latest-N or a run id.")
     ] = "latest",
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="pdf or html [default: from the output's suffix, else pdf]."
+            "--format",
+            "-f",
+            metavar="pdf|html",
+            help="pdf or html [default: from the output's suffix, else pdf].",
         ),
     ] = None,
     db: DbOpt = None,

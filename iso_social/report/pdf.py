@@ -8,6 +8,7 @@ attachment so the PDF carries its own machine-readable evidence.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import ClassVar
 
@@ -16,6 +17,9 @@ from iso_social.report.base import ReportOptions
 from iso_social.report.html import render_html
 
 ALLOWED_PROTOCOLS = frozenset({"file", "data"})
+# WeasyPrint logs font-subsetting advice as warnings; a library must not print them to a user's
+# terminal through logging's last-resort handler. Applications that configure logging see them.
+logging.getLogger("weasyprint").addHandler(logging.NullHandler())
 
 
 class PdfReporter:

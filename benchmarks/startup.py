@@ -1,0 +1,37 @@
+"""Start-up time of `iso-social --help` and `iso-social policy validate` (target: < 0.3 s).
+
+Prints the median of several runs of each command next to its target.
+Run: python benchmarks/startup.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+COMMANDS = {
+    "iso-social --help": [sys.executable, "-m", "iso_social", "--help"],
+    "iso-social policy validate": [sys.executable, "-m", "iso_social", "policy", "validate"],
+}
+TARGET_S = 0.3
+RUNS = 7
+
+
+def main() -> None:
+    """Time each command RUNS times after one warm-up and print the medians."""
+    for name, command in COMMANDS.items():
+        subprocess.run(command, check=True, capture_output=True)
+        times = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        median = statistics.median(times)
+        verdict = "ok" if median < TARGET_S else "SLOWER THAN TARGET"
+        print(f"{name:32s} median {median:.3f} s  (target < {TARGET_S} s)  {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The ledger: append-only, hash-chained, readable by id or position."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from iso_social.errors import EvidenceError
+from iso_social.evidence.ledger import chain_digest, list_runs, load_run, record_run
+from iso_social.evidence.models import GENESIS_DIGEST, canonical_json
+from iso_social.store.database import opened_engine
+
+MOMENT = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def document(run_id: str) -> dict[str, object]:
+    return {
+        "run_id": run_id,
+        "tool_version": "0",
+        "controls": [
+            {
+                "id": "X-1",
+                "type": "first_response_time",
+                "policy_id": "P",
+                "verdict": "conforms",
+                "population": 3,
+                "nonconforming": 0,
+                "rate": 1.0,
+            }
+        ],
+    }
+
+
+def test_runs_chain_to_their_predecessor(db_url: str) -> None:
+    with opened_engine(db_url) as engine:
+        first = record_run(engine, document("r1"), MOMENT, MOMENT, MOMENT)
+        second = record_run(engine, document("r2"), MOMENT, MOMENT, MOMENT)
+        assert first.previous_digest == GENESIS_DIGEST
+        assert second.previous_digest == first.digest
+        assert second.digest == chain_digest(first.digest, document("r2"))
+        latest = load_run(engine)
+        assert latest.run_id == "r2" and latest.document == document("r2")
+        assert load_run(engine, "latest-1").run_id == "r1"
+        assert load_run(engine, "r1").digest == first.digest
+        assert [r.run_id for r in list_runs(engine)] == ["r2", "r1"]
+
+
+def test_missing_runs_are_explained(db_url: str) -> None:
+    with opened_engine(db_url) as engine:
+        with pytest.raises(EvidenceError, match="no recorded run 'latest'"):
+            load_run(engine)
+        with pytest.raises(EvidenceError, match="not a run reference"):
+            load_run(engine, "latest-x")
+
+
+def test_canonical_json_is_order_independent() -> None:
+    assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == b'{"a":[1,{"c":3,"d":2}],"b":1}'
+    assert chain_digest(GENESIS_DIGEST, {"a": 1}) != chain_digest(GENESIS_DIGEST, {"a": 2})

@@ -1,0 +1,114 @@
+"""Reporters render a recorded run: JSON to the published schema, HTML escaped, PDF smoke."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pypdf
+import pytest
+
+from iso_social import pipeline
+from iso_social.config import Settings, resource_dir
+from iso_social.evidence.models import RecordedRun
+from iso_social.policy import load_policies
+from iso_social.report import REPORTERS, ReportFormat
+from iso_social.report.pdf import ALLOWED_PROTOCOLS
+from tests.conftest import canonical_message, write_jsonl
+
+HOSTILE = '<img src="http://attacker.example/x.png"><script>alert(1)</script>'
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> RecordedRun:
+    """A run over a small data set whose ids and details include markup."""
+    folder = tmp_path_factory.mktemp("run")
+    log = write_jsonl(
+        folder / "log.jsonl",
+        [
+            canonical_message("m1", "2026-10-05T09:00:00Z", conversation_id=HOSTILE, text=HOSTILE),
+            canonical_message(
+                "m2",
+                "2026-10-05T12:00:00Z",
+                conversation_id=HOSTILE,
+                direction="outbound",
+                author="@brand",
+                author_role="agent",
+            ),
+            canonical_message("m3", "2026-10-05T09:00:00Z", conversation_id="ok"),
+            canonical_message(
+                "m4",
+                "2026-10-05T09:05:00Z",
+                conversation_id="ok",
+                direction="outbound",
+                author="@brand",
+                author_role="agent",
+            ),
+        ],
+    )
+    db = f"sqlite:///{folder / 'r.db'}"
+    pipeline.ingest_logs([log], db=db)
+    from datetime import UTC, datetime
+
+    return pipeline.run_check(
+        load_policies([resource_dir("policies")]),
+        db=db,
+        start=datetime(2026, 10, 1, tzinfo=UTC),
+        end=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+
+
+def render(run: RecordedRun, fmt: ReportFormat) -> bytes:
+    return pipeline.render_report(run, fmt, Settings())
+
+
+def test_every_format_has_a_reporter() -> None:
+    assert set(REPORTERS) == set(ReportFormat)
+    for fmt, reporter in REPORTERS.items():
+        assert reporter.name == fmt.value
+
+
+@pytest.mark.parametrize("fmt", list(ReportFormat))
+def test_every_reporter_renders_the_sample_run(sample_run: RecordedRun, fmt: ReportFormat) -> None:
+    assert render(sample_run, fmt)
+
+
+def test_json_validates_against_the_published_schema(sample_run: RecordedRun) -> None:
+    schema = json.loads((resource_dir("schemas") / "check-result.schema.json").read_text())
+    document = json.loads(render(sample_run, ReportFormat.JSON))
+    jsonschema.validate(document, schema)
+    (frt,) = [c for c in document["controls"] if c["id"] == "TW-FRT-01"]
+    assert frt["population"] == 2 and frt["verdict"] == "major_nonconformity"
+    assert frt["evidence"][0]["conversation_id"] == HOSTILE
+    assert document["integrity"]["run_sha256"] == sample_run.digest
+
+
+def test_html_escapes_everything_from_the_data(sample_run: RecordedRun) -> None:
+    html = render(sample_run, ReportFormat.HTML).decode()
+    assert "<script>" not in html and '<img src="http' not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_pdf_has_cover_results_metadata_and_the_json_attached(sample_run: RecordedRun) -> None:
+    data = render(sample_run, ReportFormat.PDF)
+    assert data.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    cover = reader.pages[0].extract_text()
+    assert "Results of the control checks" in cover and "TW-FRT-01" in cover
+    assert "Major nonconformity" in cover
+    last = reader.pages[-1].extract_text()
+    assert sample_run.digest in last.replace("\n", "")
+    assert reader.metadata is not None and sample_run.run_id in (reader.metadata.title or "")
+    attached = json.loads(reader.attachments["results.json"][0])
+    assert attached == json.loads(render(sample_run, ReportFormat.JSON))
+
+
+def test_pdf_fetcher_refuses_remote_urls() -> None:
+    assert {"file", "data"} == ALLOWED_PROTOCOLS
+
+
+def test_templates_ship_with_the_settings() -> None:
+    assert (Settings().templates_dir / "report.html.j2").is_file()
+    assert Path(Settings().policies_dir).is_dir()
