@@ -51,5 +51,6 @@ def test_wheel_ships_templates_policies_and_schemas(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         env={"PYTHONPATH": str(target)},
+        cwd=tmp_path,  # not the checkout: `python -c` puts the working folder first on sys.path
     ).stdout.split()
     assert all(line.startswith(str(target / "iso_social" / "_data")) for line in out), out
