@@ -286,7 +286,7 @@ class _Generator:
     def call(self) -> dict[str, Any]:
         rng = self.rng
         offered = self.moment()
-        wait = rng.expovariate(1 / 18)
+        wait = rng.expovariate(1 / 8)
         record: dict[str, Any] = {
             "kind": "call",
             "call_id": self.next_id("call-"),
@@ -295,7 +295,7 @@ class _Generator:
             "customer": f"caller-{rng.randint(1, 5000)}",
             "offered_at": _iso(offered),
         }
-        if rng.random() < 0.12:  # hang up while waiting
+        if rng.random() < 0.06:  # hang up while waiting
             record.update(
                 answered_at=None,
                 outcome="abandoned",
