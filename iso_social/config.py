@@ -33,3 +33,6 @@ class Settings(BaseSettings):
     templates_dir: Path = Field(default_factory=lambda: resource_dir("templates"))
     policies_dir: Path = Field(default_factory=lambda: resource_dir("policies"))
     organisation: str = Field(default="Example Organisation", description="shown on reports")
+    retention_days: int = Field(
+        default=1095, ge=1, description="how long conversation content is kept (days)"
+    )

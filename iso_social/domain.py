@@ -237,6 +237,7 @@ class Outcome:
     target: float | None = None
     measures: Mapping[str, Any] = field(default_factory=dict)
     evidence: tuple[EvidenceItem, ...] = ()
+    population_ids: tuple[str, ...] = ()  # for audit sampling; not part of the run document
 
     @classmethod
     def not_evaluated(cls, reason: str, **measures: Any) -> Outcome:

@@ -12,19 +12,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine
 
 from iso_social._version import __version__
-from iso_social.check import evaluate_policy
+from iso_social.check import evaluate_control, evaluate_policy
 from iso_social.config import Settings
 from iso_social.domain import Window, now_utc
-from iso_social.errors import CheckError, ConfigError, IngestError
-from iso_social.evidence import ledger
+from iso_social.errors import CheckError, ConfigError, EvidenceError, IngestError
+from iso_social.evidence import ledger, register, retention
+from iso_social.evidence import samples as sampling_store
+from iso_social.evidence.compare import compare_runs
+from iso_social.evidence.export import package_files, package_files_with_sums, write_package
 from iso_social.evidence.models import InputFile, RecordedRun, build_document
+from iso_social.evidence.register import FollowUp
+from iso_social.evidence.retention import PurgeResult
 from iso_social.ingest import IngestOptions, detect_log_format, get_log_format
-from iso_social.policy import Policy, load_policies
+from iso_social.policy import Policy, load_policies, parse_policy
 from iso_social.report import REPORTERS, ReportFormat, ReportOptions
 from iso_social.store import repository
 from iso_social.store.database import create_schema, opened_engine
@@ -129,7 +135,158 @@ def run_check(
             inputs=inputs,
             findings=findings,
         )
-        return ledger.record_run(engine, document, created, window.start, window.end)
+        follow_up = {
+            control.spec.id: FollowUp(
+                policy.document.corrective_action.effectiveness_runs,
+                policy.document.corrective_action.escalate_repeated_minor,
+            )
+            for policy in policies
+            for control in policy.controls
+        }
+        return ledger.record_run(
+            engine,
+            document,
+            created,
+            window.start,
+            window.end,
+            policies,
+            after=lambda connection, run: register.update_from_run(connection, run, follow_up),
+        )
+
+
+def compare_with(db: str, run: RecordedRun, reference: str) -> dict[str, Any]:
+    """New, persisting and resolved nonconformities of `run` against another recorded run."""
+    with opened_engine(db) as engine:
+        if reference.startswith("latest-"):
+            back = reference.removeprefix("latest-")
+            reference = f"latest-{int(back) + 1}" if back.isdigit() else reference
+        elif reference == "latest":
+            reference = "latest-1"
+        return compare_runs(run, ledger.load_run(engine, reference))
+
+
+def verify_evidence(db: str, head: str | None = None) -> ledger.ChainReport:
+    """Recompute the ledger's hash chain."""
+    with opened_engine(db) as engine:
+        return ledger.verify_chain(engine, head)
+
+
+def export_evidence(db: str, reference: str, target: Path) -> Path:
+    """Write the evidence package of a run to a folder or a ZIP file."""
+    with opened_engine(db) as engine:
+        run = ledger.load_run(engine, reference)
+        files = package_files(run, lambda sha: ledger.policy_snapshot(engine, sha))
+        samples = sampling_store.samples_of_run(engine, run.run_id)
+    if samples:
+        samples_json = (json.dumps(samples, indent=2, ensure_ascii=False) + "\n").encode()
+        files = package_files_with_sums({**files, "samples.json": samples_json})
+    return write_package(files, target)
+
+
+def purge_content(db: str, older_than: timedelta, *, dry_run: bool = False) -> PurgeResult:
+    """Blank conversation content older than the retention period."""
+    with opened_engine(db) as engine:
+        return retention.purge_content(engine, now_utc() - older_than, dry_run=dry_run)
+
+
+def list_nonconformities(db: str, status: str | None = None) -> list[register.Nonconformity]:
+    """The nonconformity register."""
+    with opened_engine(db) as engine:
+        return register.list_nonconformities(engine, status)
+
+
+def show_nonconformity(
+    db: str, nc_id: str
+) -> tuple[register.Nonconformity, list[register.NcEvent]]:
+    """One nonconformity and its history."""
+    with opened_engine(db) as engine:
+        return register.get_nonconformity(engine, nc_id)
+
+
+def update_nonconformity(db: str, nc_id: str, actor: str, **changes: Any) -> register.Nonconformity:
+    """Record corrective-action information or move the lifecycle on."""
+    with opened_engine(db) as engine:
+        return register.update_nonconformity(engine, nc_id, actor, **changes)
+
+
+def close_nonconformity(db: str, nc_id: str, actor: str, note: str = "") -> register.Nonconformity:
+    """Close a nonconformity whose effectiveness check is met."""
+    with opened_engine(db) as engine:
+        return register.close_nonconformity(engine, nc_id, actor, note)
+
+
+def draw_sample(
+    db: str,
+    control_id: str,
+    *,
+    reference: str = "latest",
+    confidence: float = 0.95,
+    tolerable_error: float = 0.05,
+    expected_deviations: int = 0,
+    seed: int | None = None,
+) -> sampling_store.Sample:
+    """Draw (or return the already drawn) audit sample of a control's population in a run."""
+    with opened_engine(db) as engine:
+        run = ledger.load_run(engine, reference)
+        recorded = next((c for c in run.document["controls"] if c["id"] == control_id), None)
+        if recorded is None:
+            raise EvidenceError(
+                f"run {run.run_id} has no control '{control_id}'",
+                hint="see the run's controls with `iso-social report` or "
+                "`iso-social check --format json`",
+            )
+        population = _population(engine, run, recorded)
+        return sampling_store.draw_sample(
+            engine,
+            run,
+            control_id,
+            population,
+            confidence=confidence,
+            tolerable_error=tolerable_error,
+            expected_deviations=expected_deviations,
+            seed=seed if seed is not None else int(run.digest[:8], 16),
+        )
+
+
+def _population(engine: Engine, run: RecordedRun, recorded: dict[str, Any]) -> list[str]:
+    """Re-derive a control's population from the store with the policy as the run used it."""
+    entry = next(p for p in run.document["policies"] if p["id"] == recorded["policy_id"])
+    text = ledger.policy_snapshot(engine, entry["sha256"])
+    if text is None:
+        raise EvidenceError(
+            f"the policy {entry['id']} used by run {run.run_id} is not in the store's snapshots"
+        )
+    policy = parse_policy(text.encode("utf-8"), Path(entry["path"]))
+    control = next(c for c in policy.controls if c.spec.id == recorded["id"])
+    window = Window(
+        datetime.fromisoformat(run.document["window"]["from"]),
+        datetime.fromisoformat(run.document["window"]["to"]),
+    )
+    with engine.connect() as connection:
+        conversations = repository.conversations_in(connection, window)
+        calls = repository.calls_in(connection, window)
+    finding = evaluate_control(control, policy, window, conversations, calls)
+    if finding.outcome.population != recorded["population"]:
+        raise EvidenceError(
+            f"the store no longer holds the population run {run.run_id} measured for "
+            f"{recorded['id']} ({finding.outcome.population} now, {recorded['population']} then)",
+            hint="draw samples before ingesting more data into the run's window or purging it",
+        )
+    return list(finding.outcome.population_ids)
+
+
+def record_sample_review(
+    db: str, sample_id: str, item_id: str, verdict: str, reviewer: str, note: str = ""
+) -> None:
+    """Keep a reviewer's manual verdict on a sampled item as evidence."""
+    with opened_engine(db) as engine:
+        sampling_store.record_review(engine, sample_id, item_id, verdict, reviewer, note)
+
+
+def show_sample(db: str, sample_id: str) -> sampling_store.Sample:
+    """A drawn sample with the latest review of each item."""
+    with opened_engine(db) as engine:
+        return sampling_store.get_sample(engine, sample_id)
 
 
 def load_run(db: str, reference: str = "latest") -> RecordedRun:

@@ -43,6 +43,15 @@ class ControlSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class CorrectiveActionSpec(BaseModel):
+    """How nonconformities raised under this document are followed through (ISO 9001 §10.2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    effectiveness_runs: Annotated[int, Field(ge=1, le=100)] = 2
+    escalate_repeated_minor: bool = False
+
+
 class PolicyDocument(BaseModel):
     """A policy file: document-control metadata, calendars and controls."""
 
@@ -59,6 +68,7 @@ class PolicyDocument(BaseModel):
     scope: str | None = None
     description: str | None = None
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
+    corrective_action: CorrectiveActionSpec = Field(default_factory=CorrectiveActionSpec)
     controls: tuple[ControlSpec, ...]
 
 
@@ -192,6 +202,11 @@ def load_policy(path: Path) -> Policy:
         raise PolicyErrors(
             [PolicyError(path, "", f"cannot read the file ({exc.strerror})")]
         ) from exc
+    return parse_policy(source, path)
+
+
+def parse_policy(source: bytes, path: Path) -> Policy:
+    """Validate the bytes of a policy document; `path` names it in errors."""
     try:
         text = source.decode("utf-8-sig")
         root = yaml.compose(text, Loader=yaml.SafeLoader)

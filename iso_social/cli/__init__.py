@@ -89,7 +89,7 @@ def main(
 
 
 def _register() -> None:
-    from iso_social.cli import check, demo, evidence, generate, ingest, policy, report
+    from iso_social.cli import check, demo, evidence, generate, ingest, nc, policy, report, sample
 
     app.command(name="ingest")(ingest.ingest)
     app.command(name="check")(check.check)
@@ -98,6 +98,8 @@ def _register() -> None:
     app.command(name="generate")(generate.generate)
     app.add_typer(policy.app, name="policy")
     app.add_typer(evidence.app, name="evidence")
+    app.add_typer(nc.app, name="nc")
+    app.add_typer(sample.app, name="sample")
 
 
 _register()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -92,6 +93,15 @@ def check(
             help="Output file, or - for stdout.",
         ),
     ] = "-",
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            metavar="RUN",
+            help="List new, persisting and resolved nonconformities "
+            "against this run (latest-1 is the run before this one).",
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn,
         typer.Option(
@@ -131,7 +141,26 @@ def check(
             end=parse_moment("--to", end),
             as_of=parse_moment("--as-of", as_of),
         )
+        comparison = pipeline.compare_with(current.db, run, compare) if compare else None
         color = fmt == "table" and output == "-" and sys.stdout.isatty()
-        write_output(output, pipeline.render_report(run, ReportFormat(fmt), current, color=color))
-    print(f"{summary_line(run.document)}; run {run.run_id} recorded", file=sys.stderr)
+        if comparison and fmt == "json":
+            document = {**run.output_document(), "comparison": comparison}
+            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            write_output(output, text.encode())
+        else:
+            rendered = pipeline.render_report(run, ReportFormat(fmt), current, color=color)
+            write_output(output, rendered)
+    print(
+        f"{summary_line(run.document)}; run {run.run_id} recorded (digest {run.digest[:16]}…)",
+        file=sys.stderr,
+    )
+    if comparison:
+        print(
+            f"compared with run {comparison['reference_run_id']}: "
+            f"{len(comparison['new'])} new ({', '.join(comparison['new']) or '-'}), "
+            f"{len(comparison['persisting'])} persisting, "
+            f"{len(comparison['resolved'])} resolved "
+            f"({', '.join(comparison['resolved']) or '-'})",
+            file=sys.stderr,
+        )
     raise typer.Exit(exit_code_for(run.document, fail_on))

@@ -46,6 +46,7 @@ class FirstResponseTime:
         answered: list[float] = []
         evidence: list[EvidenceItem] = []
         conforming = pending = unanswered = 0
+        population_ids: list[str] = []
         for conversation in data.conversations:
             first = conversation.first_customer_message
             if first is None or first.created_at not in data.window:
@@ -61,6 +62,7 @@ class FirstResponseTime:
             if reply is not None:
                 elapsed = calendar.seconds_between(first.created_at, reply.created_at)
                 answered.append(elapsed)
+                population_ids.append(conversation.conversation_id)
                 if elapsed <= deadline_s:
                     conforming += 1
                 else:
@@ -79,6 +81,7 @@ class FirstResponseTime:
                 pending += 1
                 continue
             unanswered += 1
+            population_ids.append(conversation.conversation_id)
             waited = calendar.seconds_between(first.created_at, data.window.end)
             evidence.append(
                 EvidenceItem(
@@ -122,4 +125,5 @@ class FirstResponseTime:
             target=params.target,
             measures=measures,
             evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
         )

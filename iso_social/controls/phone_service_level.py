@@ -44,6 +44,7 @@ class PhoneServiceLevel:
         waits: list[float] = []
         evidence: list[EvidenceItem] = []
         conforming = abandoned = short = 0
+        population_ids: list[str] = []
         for call in data.calls:
             if params.queues and call.queue not in params.queues:
                 continue
@@ -53,6 +54,7 @@ class PhoneServiceLevel:
                     short += 1
                     continue
                 abandoned += 1
+                population_ids.append(call.call_id)
                 evidence.append(
                     EvidenceItem(
                         call.call_id,
@@ -65,6 +67,7 @@ class PhoneServiceLevel:
                 continue
             wait = (call.answered_at - call.offered_at).total_seconds()
             waits.append(wait)
+            population_ids.append(call.call_id)
             if wait <= threshold:
                 conforming += 1
             else:
@@ -105,4 +108,5 @@ class PhoneServiceLevel:
             target=params.target,
             measures=measures,
             evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
         )

@@ -1,39 +1,69 @@
-"""The ledger of check runs: append-only and hash-chained. The only code that writes evidence.
+"""The ledger of check runs: append-only and hash-chained. The only code that writes run evidence.
 
-Each run's digest is SHA-256 over the previous run's digest and the run's canonical JSON, so
-editing, deleting or reordering a recorded run breaks the chain from that run on.
+Each run's digest is SHA-256 over the previous run's digest, the run's sequence number and its
+canonical JSON, so editing a stored run, deleting one or reordering them breaks the chain from
+that run on; `verify_chain` finds the first break. Policy files are kept as they were
+(content-addressed snapshots) so an export can hand the auditor the exact criteria.
+
+What a chain cannot show by itself is the removal of the newest runs: keep the latest digest
+(printed by `check`, on every report) and pass it to `verify_chain(head=...)`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.engine import Connection
 
 from iso_social.errors import EvidenceError
 from iso_social.evidence.models import GENESIS_DIGEST, RecordedRun, canonical_json
+from iso_social.policy import Policy
 from iso_social.store.database import create_schema, transaction
-from iso_social.store.tables import AUDIT_RUN, FINDING
+from iso_social.store.tables import AUDIT_RUN, FINDING, POLICY_SNAPSHOT
 
-_RUN = AUDIT_RUN
-_FINDING = FINDING
-
-
-def chain_digest(previous_digest: str, document: dict[str, object]) -> str:
-    """The digest that links a run to its predecessor."""
-    return hashlib.sha256(
-        previous_digest.encode("ascii") + b"\n" + canonical_json(document)
-    ).hexdigest()
+_LEDGER_LOCK_KEY = 0x150_5041  # PostgreSQL advisory lock id for appending runs
 
 
-def _last(connection: Connection) -> tuple[int, str] | None:
-    row = connection.execute(
-        select(_RUN.c.seq, _RUN.c.digest).order_by(_RUN.c.seq.desc()).limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
+def chain_digest(previous_digest: str, seq: int, document: dict[str, object]) -> str:
+    """The digest that links run `seq` to its predecessor."""
+    payload = f"{previous_digest}\n{seq}\n".encode("ascii") + canonical_json(document)
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _lock(connection: Connection) -> None:
+    """Serialise appends (SQLite's BEGIN IMMEDIATE already does; PostgreSQL needs a lock)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK_KEY})
+
+
+def _snapshot_policies(connection: Connection, policies: Sequence[Policy], at: datetime) -> None:
+    known = set(
+        connection.execute(
+            select(POLICY_SNAPSHOT.c.sha256).where(
+                POLICY_SNAPSHOT.c.sha256.in_([p.sha256 for p in policies])
+            )
+        ).scalars()
+    )
+    fresh = {p.sha256: p for p in policies if p.sha256 not in known}
+    if fresh:
+        connection.execute(
+            insert(POLICY_SNAPSHOT),
+            [
+                {
+                    "sha256": sha,
+                    "path": str(p.path),
+                    "recorded_at": at,
+                    "content": p.source.decode("utf-8-sig"),
+                }
+                for sha, p in fresh.items()
+            ],
+        )
 
 
 def record_run(
@@ -42,15 +72,23 @@ def record_run(
     created_at: datetime,
     window_start: datetime,
     window_end: datetime,
+    policies: Sequence[Policy] = (),
+    after: Callable[[Connection, RecordedRun], None] | None = None,
 ) -> RecordedRun:
-    """Append a run to the ledger, chained to the last one, in one transaction."""
+    """Append a run to the ledger, chained to the last one, in one transaction; `after` runs
+    inside that transaction (the register update), so a run is recorded whole or not at all."""
     create_schema(engine)
     with transaction(engine) as connection:
-        last = _last(connection)
+        _lock(connection)
+        last = connection.execute(
+            select(AUDIT_RUN.c.seq, AUDIT_RUN.c.digest).order_by(AUDIT_RUN.c.seq.desc()).limit(1)
+        ).first()
+        seq = last[0] + 1 if last else 1
         previous = last[1] if last else GENESIS_DIGEST
-        digest = chain_digest(previous, document)
-        result = connection.execute(
-            insert(_RUN).values(
+        digest = chain_digest(previous, seq, document)
+        connection.execute(
+            insert(AUDIT_RUN).values(
+                seq=seq,
                 run_id=document["run_id"],
                 created_at=created_at,
                 tool_version=document["tool_version"],
@@ -61,14 +99,11 @@ def record_run(
                 previous_digest=previous,
             )
         )
-        key = result.inserted_primary_key
-        assert key is not None  # noqa: S101
-        seq = int(key[0])
         controls = document.get("controls")
         assert isinstance(controls, list)  # noqa: S101
         if controls:
             connection.execute(
-                insert(_FINDING),
+                insert(FINDING),
                 [
                     {
                         "run_seq": seq,
@@ -83,14 +118,29 @@ def record_run(
                     for c in controls
                 ],
             )
-    return RecordedRun(seq, str(document["run_id"]), created_at, document, digest, previous)
+        _snapshot_policies(connection, policies, created_at)
+        run = RecordedRun(seq, str(document["run_id"]), created_at, document, digest, previous)
+        if after is not None:
+            after(connection, run)
+    return run
+
+
+def _run(row: Any) -> RecordedRun:
+    return RecordedRun(
+        row.seq,
+        row.run_id,
+        row.created_at,
+        json.loads(row.document),
+        row.digest,
+        row.previous_digest,
+    )
 
 
 def load_run(engine: Engine, reference: str = "latest") -> RecordedRun:
     """A recorded run by id, or `latest`, or `latest-N` (N runs before the latest)."""
     create_schema(engine)
     with engine.connect() as connection:
-        query = select(_RUN)
+        query = select(AUDIT_RUN)
         if reference == "latest" or reference.startswith("latest-"):
             back = 0
             if reference != "latest":
@@ -102,33 +152,117 @@ def load_run(engine: Engine, reference: str = "latest") -> RecordedRun:
                     )
                 back = int(suffix)
             row = connection.execute(
-                query.order_by(_RUN.c.seq.desc()).offset(back).limit(1)
+                query.order_by(AUDIT_RUN.c.seq.desc()).offset(back).limit(1)
             ).first()
         else:
-            row = connection.execute(query.where(_RUN.c.run_id == reference)).first()
+            row = connection.execute(query.where(AUDIT_RUN.c.run_id == reference)).first()
     if row is None:
         raise EvidenceError(
             f"no recorded run '{reference}' in this database",
             hint="run `iso-social check` first, or list runs with `iso-social evidence list`",
         )
-    return RecordedRun(
-        row.seq,
-        row.run_id,
-        row.created_at,
-        json.loads(row.document),
-        row.digest,
-        row.previous_digest,
-    )
+    return _run(row)
 
 
 def list_runs(engine: Engine, limit: int = 50) -> list[RecordedRun]:
     """The most recent runs, newest first."""
     create_schema(engine)
     with engine.connect() as connection:
-        rows = connection.execute(select(_RUN).order_by(_RUN.c.seq.desc()).limit(limit)).all()
-    return [
-        RecordedRun(
-            r.seq, r.run_id, r.created_at, json.loads(r.document), r.digest, r.previous_digest
+        rows = connection.execute(
+            select(AUDIT_RUN).order_by(AUDIT_RUN.c.seq.desc()).limit(limit)
+        ).all()
+    return [_run(r) for r in rows]
+
+
+def policy_snapshot(engine: Engine, sha256: str) -> str | None:
+    """The text of a policy file as recorded when a run used it."""
+    with engine.connect() as connection:
+        return connection.execute(
+            select(POLICY_SNAPSHOT.c.content).where(POLICY_SNAPSHOT.c.sha256 == sha256)
+        ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """The first place where the chain does not hold."""
+
+    seq: int
+    run_id: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of verifying the ledger."""
+
+    runs: int
+    head: str
+    problem: ChainProblem | None
+
+    @property
+    def intact(self) -> bool:
+        """True when every run's content and link verify."""
+        return self.problem is None
+
+
+def verify_chain(engine: Engine, head: str | None = None) -> ChainReport:
+    """Recompute every run's digest and link in sequence order; report the first break."""
+    create_schema(engine)
+    previous, expected_seq, count = GENESIS_DIGEST, 1, 0
+    with engine.connect() as connection:
+        findings: dict[int, list[tuple[str, str, int, int]]] = {}
+        for f in connection.execute(
+            select(
+                FINDING.c.run_seq,
+                FINDING.c.control_id,
+                FINDING.c.verdict,
+                FINDING.c.population,
+                FINDING.c.nonconforming,
+            )
+        ):
+            findings.setdefault(f[0], []).append((f[1], f[2], f[3], f[4]))
+        rows = connection.execute(select(AUDIT_RUN).order_by(AUDIT_RUN.c.seq)).all()
+    for row in rows:
+        count += 1
+        problem = _check_row(row, previous, expected_seq, findings.get(row.seq, []))
+        if problem:
+            return ChainReport(count, previous, ChainProblem(row.seq, row.run_id, problem))
+        previous, expected_seq = row.digest, row.seq + 1
+    if head is not None and head not in {r.digest for r in rows}:
+        return ChainReport(
+            count,
+            previous,
+            ChainProblem(
+                expected_seq,
+                "?",
+                f"the expected digest {head[:16]}… is not in the ledger: "
+                "runs were removed from its end",
+            ),
         )
-        for r in rows
-    ]
+    return ChainReport(count, previous, None)
+
+
+def _check_row(
+    row: Any, previous: str, expected_seq: int, findings: list[tuple[str, str, int, int]]
+) -> str | None:
+    seq, digest = row.seq, row.digest
+    if seq != expected_seq:
+        return f"sequence {seq} follows {expected_seq - 1}: a run was deleted"
+    if row.previous_digest != previous:
+        return "its link to the previous run does not match: runs were deleted or reordered"
+    try:
+        document = json.loads(row.document)
+    except ValueError:
+        return "its stored document is not valid JSON: it was edited"
+    if chain_digest(previous, seq, document) != digest:
+        return "its content does not match its digest: the stored run was edited"
+    if document.get("run_id") != row.run_id:
+        return "its run id does not match its document: the row was edited"
+    stored = sorted(findings)
+    recorded = sorted(
+        (c["id"], c["verdict"], c["population"], c["nonconforming"])
+        for c in document.get("controls", [])
+    )
+    if stored != recorded:
+        return "its per-control result rows do not match its document: a result was edited"
+    return None

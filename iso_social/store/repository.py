@@ -317,22 +317,20 @@ def _classify(
     table = _T[kind]
     key_column = table.c[_KEY_COLUMN[kind]]
     keys = list({key for _, key, _ in items})
-    stored_rows: dict[str, tuple[int, int, str]] = {}
+    stored_rows: dict[str, tuple[int, int, str, bool]] = {}
+    purged = table.c.purged_at.is_not(None) if "purged_at" in table.c else literal(False)
     for start in range(0, len(keys), IN_CHUNK):
         query = select(
-            key_column,
-            table.c.ingest_id,
-            table.c.source_line,
-            table.c.digest,
+            key_column, table.c.ingest_id, table.c.source_line, table.c.digest, purged
         ).where(key_column.in_(keys[start : start + IN_CHUNK]))
-        for key, row_ingest, line, digest in connection.execute(query):
-            stored_rows[key] = (row_ingest, line, digest)
+        for key, row_ingest, line, digest, is_purged in connection.execute(query):
+            stored_rows[key] = (row_ingest, line, digest, bool(is_purged))
     stored: list[ParsedRecord] = []
     for item, key, digest in items:
-        row_ingest, line, stored_digest = stored_rows[key]
+        row_ingest, line, stored_digest, is_purged = stored_rows[key]
         if row_ingest == ingest_id and line == item.line:
             stored.append(item)
-        elif stored_digest == digest:
+        elif stored_digest == digest or is_purged:  # purged content cannot be compared
             result.duplicates += 1
         else:
             where = (

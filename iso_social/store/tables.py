@@ -115,6 +115,7 @@ class MessageRow(SQLModel, table=True):
     digest: str
     ingest_id: int = Field(foreign_key="ingest_file.id")
     source_line: int
+    purged_at: datetime | None = _ts(nullable=True)
 
 
 class StatusRow(SQLModel, table=True):
@@ -169,7 +170,7 @@ class AuditRunRow(SQLModel, table=True):
 
     __tablename__ = "audit_run"
 
-    seq: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     run_id: str = Field(unique=True, index=True)
     created_at: datetime = _ts()
     tool_version: str
@@ -178,6 +179,90 @@ class AuditRunRow(SQLModel, table=True):
     document: str = Field(sa_type=Text)
     digest: str
     previous_digest: str
+
+
+class PolicySnapshotRow(SQLModel, table=True):
+    """A policy file as it was when a run used it, addressed by its SHA-256 (append-only)."""
+
+    __tablename__ = "policy_snapshot"
+
+    sha256: str = Field(primary_key=True)
+    path: str
+    content: str = Field(sa_type=Text)
+    recorded_at: datetime = _ts()
+
+
+class NonconformityRow(SQLModel, table=True):
+    """A nonconformity in the register (ISO 9001 §10.2), one per control and scope."""
+
+    __tablename__ = "nonconformity"
+
+    id: str = Field(primary_key=True)
+    control_id: str = Field(index=True)
+    policy_id: str
+    grade: str
+    statement: str = Field(sa_type=Text)
+    status: str
+    first_seen_run: str
+    last_seen_run: str
+    opened_at: datetime = _ts()
+    closed_at: datetime | None = _ts(nullable=True)
+    owner: str | None = None
+    due_date: str | None = None
+    correction: str | None = Field(default=None, sa_type=Text)
+    root_cause: str | None = Field(default=None, sa_type=Text)
+    corrective_action: str | None = Field(default=None, sa_type=Text)
+    effectiveness_criteria: str | None = Field(default=None, sa_type=Text)
+    effectiveness_runs: int = 2
+    conforming_runs: int = 0
+    repeat_count: int = 0
+
+
+class NonconformityEventRow(SQLModel, table=True):
+    """One change to a nonconformity: who, when, what (append-only history)."""
+
+    __tablename__ = "nonconformity_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nonconformity_id: str = Field(foreign_key="nonconformity.id", index=True)
+    at: datetime = _ts()
+    actor: str
+    event: str
+    detail: str = Field(sa_type=Text)
+    run_id: str | None = None
+
+
+class SampleRow(SQLModel, table=True):
+    """An audit sample drawn from a control's population in a run (ISO 19011 6.3.3, A.6)."""
+
+    __tablename__ = "audit_sample"
+
+    id: str = Field(primary_key=True)
+    run_id: str = Field(index=True)
+    control_id: str
+    method: str
+    confidence: float
+    tolerable_error: float
+    expected_deviations: int
+    seed: int
+    population: int
+    size: int
+    items: str = Field(sa_type=Text)
+    drawn_at: datetime = _ts()
+
+
+class SampleReviewRow(SQLModel, table=True):
+    """A reviewer's manual verdict on one sampled item (append-only; the latest counts)."""
+
+    __tablename__ = "sample_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: str = Field(foreign_key="audit_sample.id", index=True)
+    item_id: str
+    verdict: str
+    reviewer: str
+    note: str = Field(default="", sa_type=Text)
+    recorded_at: datetime = _ts()
 
 
 class FindingRow(SQLModel, table=True):
@@ -211,3 +296,8 @@ ESCALATION = _table(EscalationRow)
 CALL = _table(CallRow)
 AUDIT_RUN = _table(AuditRunRow)
 FINDING = _table(FindingRow)
+POLICY_SNAPSHOT = _table(PolicySnapshotRow)
+NONCONFORMITY = _table(NonconformityRow)
+NONCONFORMITY_EVENT = _table(NonconformityEventRow)
+SAMPLE = _table(SampleRow)
+SAMPLE_REVIEW = _table(SampleReviewRow)

@@ -38,7 +38,7 @@ def test_runs_chain_to_their_predecessor(db_url: str) -> None:
         second = record_run(engine, document("r2"), MOMENT, MOMENT, MOMENT)
         assert first.previous_digest == GENESIS_DIGEST
         assert second.previous_digest == first.digest
-        assert second.digest == chain_digest(first.digest, document("r2"))
+        assert second.digest == chain_digest(first.digest, 2, document("r2"))
         latest = load_run(engine)
         assert latest.run_id == "r2" and latest.document == document("r2")
         assert load_run(engine, "latest-1").run_id == "r1"
@@ -56,4 +56,5 @@ def test_missing_runs_are_explained(db_url: str) -> None:
 
 def test_canonical_json_is_order_independent() -> None:
     assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == b'{"a":[1,{"c":3,"d":2}],"b":1}'
-    assert chain_digest(GENESIS_DIGEST, {"a": 1}) != chain_digest(GENESIS_DIGEST, {"a": 2})
+    assert chain_digest(GENESIS_DIGEST, 1, {"a": 1}) != chain_digest(GENESIS_DIGEST, 1, {"a": 2})
+    assert chain_digest(GENESIS_DIGEST, 1, {"a": 1}) != chain_digest(GENESIS_DIGEST, 2, {"a": 1})

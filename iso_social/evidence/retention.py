@@ -1,0 +1,62 @@
+"""Retention of records (ISO 9001:2015 §7.5.3.2): what is kept and for how long.
+
+Run evidence (the ledger, the policy snapshots, the nonconformity register and audit samples)
+is kept for good: it holds identifiers and measured values, not customer text, and deleting it
+would break the chain. Conversation *content* (message text and author handles) and the raw text
+of rejected records are personal data: `purge_content` blanks them for conversations whose last
+activity is older than the retention period. Identifiers and timestamps stay, so earlier runs
+still verify and later runs still measure response times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select, update
+
+from iso_social.domain import now_utc
+from iso_social.store.database import create_schema, transaction
+from iso_social.store.tables import CONVERSATION, INGEST, MESSAGE, REJECT
+
+PURGED_AUTHOR = "[purged]"
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """How much content a purge removed (or would remove, in a dry run)."""
+
+    cutoff: datetime
+    conversations: int
+    messages: int
+    rejections: int
+
+
+def purge_content(engine: Engine, cutoff: datetime, *, dry_run: bool = False) -> PurgeResult:
+    """Blank the content of conversations last active before `cutoff`, in one transaction."""
+    create_schema(engine)
+    old = select(CONVERSATION.c.conversation_id).where(CONVERSATION.c.last_activity_at < cutoff)
+    messages_where = (MESSAGE.c.conversation_id.in_(old), MESSAGE.c.purged_at.is_(None))
+    old_ingests = select(INGEST.c.id).where(INGEST.c.finished_at < cutoff)
+    rejects_where = (REJECT.c.ingest_id.in_(old_ingests), REJECT.c.raw != "")
+    with transaction(engine) as connection:
+        conversations = connection.execute(
+            select(func.count(func.distinct(MESSAGE.c.conversation_id))).where(*messages_where)
+        ).scalar_one()
+        if dry_run:
+            messages = connection.execute(
+                select(func.count()).select_from(MESSAGE).where(*messages_where)
+            ).scalar_one()
+            rejections = connection.execute(
+                select(func.count()).select_from(REJECT).where(*rejects_where)
+            ).scalar_one()
+        else:
+            messages = connection.execute(
+                update(MESSAGE)
+                .where(*messages_where)
+                .values(text="", author=PURGED_AUTHOR, purged_at=now_utc())
+            ).rowcount
+            rejections = connection.execute(
+                update(REJECT).where(*rejects_where).values(raw="")
+            ).rowcount
+    return PurgeResult(cutoff, int(conversations), int(messages), int(rejections))
