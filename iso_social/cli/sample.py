@@ -77,7 +77,7 @@ def record(
 ) -> None:
     """Record a reviewer's manual verdict on one sampled item, kept as evidence.
 
-    Example: iso-social sample record --sample S1-PH-SL-01-1 --item c1 --verdict conforms --reviewer A
+    Example: iso-social sample record --sample S1-PH-SL-01-1 --item c1 --verdict conforms --reviewer Ana
     """
     from iso_social import pipeline
     from iso_social.cli import error_boundary
