@@ -157,10 +157,8 @@ def run_check(
 def compare_with(db: str, run: RecordedRun, reference: str) -> dict[str, Any]:
     """New, persisting and resolved nonconformities of `run` against another recorded run."""
     with opened_engine(db) as engine:
-        if reference.startswith("latest-"):
-            back = reference.removeprefix("latest-")
-            reference = f"latest-{int(back) + 1}" if back.isdigit() else reference
-        elif reference == "latest":
+        # resolved after `run` was recorded: latest-1 is the run before it
+        if reference in ("latest", run.run_id):
             reference = "latest-1"
         return compare_runs(run, ledger.load_run(engine, reference))
 

@@ -244,7 +244,7 @@ class SampleRow(SQLModel, table=True):
     confidence: float
     tolerable_error: float
     expected_deviations: int
-    seed: int
+    seed: int = Field(sa_type=BigInteger)
     population: int
     size: int
     items: str = Field(sa_type=Text)
