@@ -14,8 +14,10 @@ from iso_social.errors import IngestError
 from iso_social.ingest.base import IngestOptions, LogFormat, Parsed, ParsedRecord, Rejection
 from iso_social.ingest.csv import CanonicalCsv
 from iso_social.ingest.jsonl import JsonLines
+from iso_social.ingest.twcs import Twcs
 
-BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (JsonLines, CanonicalCsv)
+# order matters for detection: the most specific structure first
+BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (JsonLines, CanonicalCsv, Twcs)
 SNIFF_BYTES = 65_536
 
 __all__ = [

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
+from iso_social.ingest._text import csv_rows, header_of
 from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
 from iso_social.ingest.canonical import ALL_COLUMNS, RecordInvalid, record_from_mapping
 
@@ -22,54 +22,43 @@ class CanonicalCsv:
 
     def sniff(self, head: bytes) -> bool:
         """The header row holds only canonical column names, enough to identify a record kind."""
-        text = head.decode("utf-8-sig", "replace")
-        first = text.splitlines()[0] if text else ""
-        header = {c.strip() for c in next(csv.reader([first]), [])}
+        header = set(header_of(head))
         return header <= set(ALL_COLUMNS) and any(need <= header for need in _REQUIRED_ANY)
 
     def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
         """Yield one parsed record or rejection per data row."""
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-        reader = csv.reader(text)
-        try:
-            header = [c.strip() for c in next(reader)]
-        except StopIteration:
-            return
-        except UnicodeDecodeError:
-            yield Rejection.of(1, "not valid UTF-8: save the file as UTF-8", b"")
-            return
-        unknown = [c for c in header if c not in ALL_COLUMNS]
-        if unknown:
-            yield Rejection.of(
-                1,
-                f"unknown column '{unknown[0]}' (canonical columns: "
-                f"{', '.join(ALL_COLUMNS)}); use a mapping file for other "
-                "layouts",
-                ",".join(header),
-            )
-            return
-        line = reader.line_num + 1
+        rows = csv_rows(stream)
+        header: list[str] | None = None
         while True:
             try:
-                row = next(reader)
+                line, row = next(rows)
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                yield Rejection.of(
-                    line, "not valid UTF-8 from here on: save the file as UTF-8", b""
-                )
+                yield Rejection.of(0, "not valid UTF-8 from here on: save the file as UTF-8", b"")
                 return
             except csv.Error as exc:
-                yield Rejection.of(line, f"malformed CSV ({exc})", b"")
-                line = reader.line_num + 1
+                yield Rejection.of(0, f"malformed CSV ({exc})", b"")
+                return
+            if header is None:
+                header = [c.strip() for c in row]
+                unknown = [c for c in header if c not in ALL_COLUMNS]
+                if unknown:
+                    yield Rejection.of(
+                        line,
+                        f"unknown column '{unknown[0]}' (canonical "
+                        f"columns: {', '.join(ALL_COLUMNS)}); use a mapping "
+                        "file for other layouts",
+                        ",".join(header),
+                    )
+                    return
                 continue
-            start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
             raw = ",".join(row)
             if len(row) != len(header):
                 yield Rejection.of(
-                    start, f"{len(row)} cells where the header has {len(header)}", raw
+                    line, f"{len(row)} cells where the header has {len(header)}", raw
                 )
                 continue
             try:
@@ -77,6 +66,6 @@ class CanonicalCsv:
                     dict(zip(header, row, strict=True)), options.assume_tz, allow_blank_columns=True
                 )
             except RecordInvalid as exc:
-                yield Rejection.of(start, str(exc), raw)
+                yield Rejection.of(line, str(exc), raw)
                 continue
-            yield ParsedRecord(start, record)
+            yield ParsedRecord(line, record)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -29,22 +29,40 @@ MAX_REPORTED_REJECTIONS = 1_000
 
 
 class _HashingReader(io.RawIOBase):
-    """A raw reader that hashes and counts every byte it hands out."""
+    """A raw reader that hashes every byte of the file exactly once, even when a format reads
+    the file twice (it may seek back to the start for a second pass)."""
 
-    def __init__(self, raw: io.BufferedReader) -> None:
+    def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
         self.sha256 = hashlib.sha256()
-        self.size = 0
+        self._position = 0
+        self.size = 0  # bytes hashed so far: the furthest point read
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if (offset, whence) != (0, io.SEEK_SET):
+            raise io.UnsupportedOperation("only a rewind to the start is supported")
+        self._raw.seek(0)
+        self._position = 0
+        return 0
+
+    def tell(self) -> int:
+        return self._position
 
     def readinto(self, buffer: Any) -> int:
         data = self._raw.read(len(buffer))
         n = len(data)
         buffer[:n] = data
-        self.sha256.update(data)
-        self.size += n
+        end = self._position + n
+        if end > self.size:
+            self.sha256.update(data[self.size - self._position :])
+            self.size = end
+        self._position = end
         return n
 
 

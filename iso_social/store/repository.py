@@ -338,15 +338,33 @@ def _classify(
                 if row_ingest == ingest_id
                 else f"ingest #{row_ingest}, line {line}"
             )
+            fields = _differing_fields(connection, kind, key, item)
             result.conflicts.append(
                 Rejection.of(
                     item.line,
-                    f"conflict: {_KEY_COLUMN[kind]} '{key}' is already stored with "
-                    f"different content ({where}); the stored record is kept",
+                    f"conflict: {_KEY_COLUMN[kind]} '{key}' is already stored with a "
+                    f"different {', '.join(fields) or 'content'} ({where}); the stored record "
+                    "is kept",
                     "",
                 )
             )
     return stored
+
+
+_NOT_CONTENT = {"digest", "ingest_id", "source_line", "purged_at"}
+
+
+def _differing_fields(connection: Connection, kind: str, key: str, item: ParsedRecord) -> list[str]:
+    """Which fields of an incoming record differ from the stored one (names, never values)."""
+    table = _T[kind]
+    columns = [c for c in _COLUMNS[kind] if c not in _NOT_CONTENT]
+    stored = connection.execute(
+        select(*(table.c[c] for c in columns)).where(table.c[_KEY_COLUMN[kind]] == key)
+    ).first()
+    if stored is None:
+        return []
+    incoming = dict(zip(_COLUMNS[kind], _row(kind, item, key, "", 0, lambda v: v), strict=True))
+    return [c for c, old in zip(columns, stored, strict=True) if old != incoming[c]]
 
 
 def _upsert_conversations(connection: Connection, messages: Sequence[Message]) -> None:

@@ -103,7 +103,7 @@ def test_same_id_with_other_content_is_a_conflict_not_an_overwrite(
     summary = load(db_url, changed).files[0]
     assert summary.conflicts == 1 and summary.messages_stored == 0
     assert (
-        "conflict: message_id 'm1' is already stored with different content"
+        "conflict: message_id 'm1' is already stored with a different text"
         in summary.rejected[0].reason
     )
     with opened_engine(db_url) as engine, engine.connect() as connection:
