@@ -10,7 +10,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,12 +75,13 @@ def ingest_logs(
     fmt: str = "auto",
     assume_tz: str | None = None,
     strict: bool = False,
+    day: date | None = None,
     progress: Progress | None = None,
 ) -> IngestSummary:
     """Validate and store every record of the given files (folders are expanded), atomically."""
     files = _expand(paths)
     formats = [detect_log_format(p) if fmt == "auto" else get_log_format(fmt) for p in files]
-    options = IngestOptions(assume_tz=zone(assume_tz))
+    options = IngestOptions(assume_tz=zone(assume_tz), day=day)
     with opened_engine(db) as engine:
         return load_files(engine, files, formats, options, strict=strict, progress=progress)
 

@@ -9,9 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
-from iso_social.cli._options import DbOpt, plural, settings
+from iso_social.cli._options import DbOpt, parse_moment, plural, settings
+from iso_social.ingest import BUILTIN_LOG_FORMATS
 
 MAX_LISTED_REJECTIONS = 20
+FORMAT_NAMES = tuple(cls.name for cls in BUILTIN_LOG_FORMATS)
 
 
 def ingest(
@@ -26,7 +28,9 @@ def ingest(
             "-F",
             metavar="FORMAT",
             envvar="ISO_SOCIAL_FORMAT",
-            help="Log format: auto (sniffed from the content), jsonl or csv.",
+            help="Log format: auto (sniffed from the content) or one of: "
+            + ", ".join(FORMAT_NAMES)
+            + ".",
         ),
     ] = "auto",
     db: DbOpt = None,
@@ -37,6 +41,14 @@ def ingest(
             metavar="ZONE",
             help="Time zone for timestamps without an offset (e.g. Europe/Madrid); without it "
             "they are rejected.",
+        ),
+    ] = None,
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            metavar="DATE",
+            help="The day a log of times-of-day covers (callcenter-csv), e.g. 1999-08-01.",
         ),
     ] = None,
     strict: Annotated[
@@ -58,8 +70,10 @@ def ingest(
     from iso_social.cli import error_boundary
 
     with error_boundary():
+        moment = parse_moment("--date", day)
+        on_day = moment.date() if moment else None
         summary = pipeline.ingest_logs(
-            paths, db=settings(db).db, fmt=fmt, assume_tz=assume_tz, strict=strict
+            paths, db=settings(db).db, fmt=fmt, assume_tz=assume_tz, strict=strict, day=on_day
         )
     files: list[dict[str, Any]] = [
         {

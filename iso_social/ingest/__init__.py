@@ -11,13 +11,21 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from iso_social.errors import IngestError
+from iso_social.ingest.asterisk_cdr import AsteriskCdr
 from iso_social.ingest.base import IngestOptions, LogFormat, Parsed, ParsedRecord, Rejection
+from iso_social.ingest.callcenter_csv import CallcenterCsv
 from iso_social.ingest.csv import CanonicalCsv
 from iso_social.ingest.jsonl import JsonLines
 from iso_social.ingest.twcs import Twcs
 
 # order matters for detection: the most specific structure first
-BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (JsonLines, CanonicalCsv, Twcs)
+BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (
+    JsonLines,
+    CanonicalCsv,
+    Twcs,
+    CallcenterCsv,
+    AsteriskCdr,
+)
 SNIFF_BYTES = 65_536
 
 __all__ = [

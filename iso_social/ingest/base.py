@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import BinaryIO, ClassVar, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -55,6 +55,7 @@ class IngestOptions:
     """Options every format may use; each format ignores the ones it does not need."""
 
     assume_tz: ZoneInfo | None = None
+    day: date | None = None  # for logs that hold times of day only
     brands: tuple[str, ...] = ()
     gap: timedelta = timedelta(hours=48)
     extra: dict[str, str] = field(default_factory=dict)

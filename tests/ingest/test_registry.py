@@ -22,7 +22,7 @@ from tests.conftest import canonical_message
 def test_every_format_satisfies_the_protocol(cls: type) -> None:
     fmt = cls()
     assert isinstance(fmt, LogFormat)
-    assert cls.__module__.rsplit(".", 1)[-1] == fmt.name
+    assert cls.__module__.rsplit(".", 1)[-1] == fmt.name.replace("-", "_")
     assert fmt.description and fmt.suffixes
 
 
