@@ -76,12 +76,14 @@ def ingest_logs(
     assume_tz: str | None = None,
     strict: bool = False,
     day: date | None = None,
+    brands: Sequence[str] = (),
+    gap: timedelta = timedelta(hours=48),
     progress: Progress | None = None,
 ) -> IngestSummary:
     """Validate and store every record of the given files (folders are expanded), atomically."""
     files = _expand(paths)
     formats = [detect_log_format(p) if fmt == "auto" else get_log_format(fmt) for p in files]
-    options = IngestOptions(assume_tz=zone(assume_tz), day=day)
+    options = IngestOptions(assume_tz=zone(assume_tz), day=day, brands=tuple(brands), gap=gap)
     with opened_engine(db) as engine:
         return load_files(engine, files, formats, options, strict=strict, progress=progress)
 

@@ -51,6 +51,22 @@ def ingest(
             help="The day a log of times-of-day covers (callcenter-csv), e.g. 1999-08-01.",
         ),
     ] = None,
+    brand: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--brand",
+            metavar="HANDLE",
+            help="The brand's account on tweet exports without reply links (repeatable).",
+        ),
+    ] = None,
+    gap: Annotated[
+        str,
+        typer.Option(
+            "--gap",
+            metavar="DURATION",
+            help="Inactivity that splits a customer's tweets into conversations (tweets-csv).",
+        ),
+    ] = "48h",
     strict: Annotated[
         bool,
         typer.Option(
@@ -68,12 +84,25 @@ def ingest(
     """
     from iso_social import pipeline
     from iso_social.cli import error_boundary
+    from iso_social.clock import parse_duration
+    from iso_social.errors import ConfigError
 
     with error_boundary():
         moment = parse_moment("--date", day)
         on_day = moment.date() if moment else None
+        try:
+            split_after = parse_duration(gap)
+        except ValueError as exc:
+            raise ConfigError("--gap", str(exc)) from None
         summary = pipeline.ingest_logs(
-            paths, db=settings(db).db, fmt=fmt, assume_tz=assume_tz, strict=strict, day=on_day
+            paths,
+            db=settings(db).db,
+            fmt=fmt,
+            assume_tz=assume_tz,
+            strict=strict,
+            day=on_day,
+            brands=brand or (),
+            gap=split_after,
         )
     files: list[dict[str, Any]] = [
         {

@@ -17,6 +17,7 @@ from iso_social.ingest.callcenter_csv import CallcenterCsv
 from iso_social.ingest.csv import CanonicalCsv
 from iso_social.ingest.jsonl import JsonLines
 from iso_social.ingest.twcs import Twcs
+from iso_social.ingest.tweets_csv import TweetsCsv
 
 # order matters for detection: the most specific structure first
 BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (
@@ -25,6 +26,7 @@ BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (
     Twcs,
     CallcenterCsv,
     AsteriskCdr,
+    TweetsCsv,
 )
 SNIFF_BYTES = 65_536
 
