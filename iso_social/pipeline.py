@@ -77,13 +77,16 @@ def ingest_logs(
     strict: bool = False,
     day: date | None = None,
     brands: Sequence[str] = (),
+    support: Sequence[str] = (),
     gap: timedelta = timedelta(hours=48),
     progress: Progress | None = None,
 ) -> IngestSummary:
     """Validate and store every record of the given files (folders are expanded), atomically."""
     files = _expand(paths)
     formats = [detect_log_format(p) if fmt == "auto" else get_log_format(fmt) for p in files]
-    options = IngestOptions(assume_tz=zone(assume_tz), day=day, brands=tuple(brands), gap=gap)
+    options = IngestOptions(
+        assume_tz=zone(assume_tz), day=day, brands=tuple(brands), gap=gap, support=tuple(support)
+    )
     with opened_engine(db) as engine:
         return load_files(engine, files, formats, options, strict=strict, progress=progress)
 

@@ -59,6 +59,15 @@ def ingest(
             help="The brand's account on tweet exports without reply links (repeatable).",
         ),
     ] = None,
+    support: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--support",
+            metavar="ADDRESS",
+            help="The support team's e-mail address, or domain as @example.com (repeatable): "
+            "their messages are outbound.",
+        ),
+    ] = None,
     gap: Annotated[
         str,
         typer.Option(
@@ -102,6 +111,7 @@ def ingest(
             strict=strict,
             day=on_day,
             brands=brand or (),
+            support=support or (),
             gap=split_after,
         )
     files: list[dict[str, Any]] = [

@@ -15,7 +15,9 @@ from iso_social.ingest.asterisk_cdr import AsteriskCdr
 from iso_social.ingest.base import IngestOptions, LogFormat, Parsed, ParsedRecord, Rejection
 from iso_social.ingest.callcenter_csv import CallcenterCsv
 from iso_social.ingest.csv import CanonicalCsv
+from iso_social.ingest.eml import Eml
 from iso_social.ingest.jsonl import JsonLines
+from iso_social.ingest.mbox import Mbox
 from iso_social.ingest.twcs import Twcs
 from iso_social.ingest.tweets_csv import TweetsCsv
 
@@ -27,6 +29,8 @@ BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (
     CallcenterCsv,
     AsteriskCdr,
     TweetsCsv,
+    Mbox,
+    Eml,
 )
 SNIFF_BYTES = 65_536
 

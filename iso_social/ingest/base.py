@@ -57,6 +57,7 @@ class IngestOptions:
     assume_tz: ZoneInfo | None = None
     day: date | None = None  # for logs that hold times of day only
     brands: tuple[str, ...] = ()
+    support: tuple[str, ...] = ()  # e-mail: support addresses, or domains as "@example.com"
     gap: timedelta = timedelta(hours=48)
     extra: dict[str, str] = field(default_factory=dict)
 
