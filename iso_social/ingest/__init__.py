@@ -20,6 +20,7 @@ from iso_social.ingest.jsonl import JsonLines
 from iso_social.ingest.mbox import Mbox
 from iso_social.ingest.twcs import Twcs
 from iso_social.ingest.tweets_csv import TweetsCsv
+from iso_social.ingest.zendesk import Zendesk
 
 # order matters for detection: the most specific structure first
 BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (
@@ -31,6 +32,7 @@ BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (
     TweetsCsv,
     Mbox,
     Eml,
+    Zendesk,
 )
 SNIFF_BYTES = 65_536
 
