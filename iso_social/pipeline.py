@@ -78,6 +78,8 @@ def ingest_logs(
     day: date | None = None,
     brands: Sequence[str] = (),
     support: Sequence[str] = (),
+    agents: Sequence[str] = (),
+    bots: Sequence[str] = (),
     gap: timedelta = timedelta(hours=48),
     progress: Progress | None = None,
 ) -> IngestSummary:
@@ -85,7 +87,13 @@ def ingest_logs(
     files = _expand(paths)
     formats = [detect_log_format(p) if fmt == "auto" else get_log_format(fmt) for p in files]
     options = IngestOptions(
-        assume_tz=zone(assume_tz), day=day, brands=tuple(brands), gap=gap, support=tuple(support)
+        assume_tz=zone(assume_tz),
+        day=day,
+        brands=tuple(brands),
+        gap=gap,
+        support=tuple(support),
+        agents=tuple(agents),
+        bots=tuple(bots),
     )
     with opened_engine(db) as engine:
         return load_files(engine, files, formats, options, strict=strict, progress=progress)

@@ -68,6 +68,14 @@ def ingest(
             "their messages are outbound.",
         ),
     ] = None,
+    agent: Annotated[
+        list[str] | None,
+        typer.Option("--agent", metavar="NICK", help="A support agent's chat nick (repeatable)."),
+    ] = None,
+    bot: Annotated[
+        list[str] | None,
+        typer.Option("--bot", metavar="NICK", help="A bot's chat nick (repeatable)."),
+    ] = None,
     gap: Annotated[
         str,
         typer.Option(
@@ -112,6 +120,8 @@ def ingest(
             day=on_day,
             brands=brand or (),
             support=support or (),
+            agents=agent or (),
+            bots=bot or (),
             gap=split_after,
         )
     files: list[dict[str, Any]] = [

@@ -16,6 +16,7 @@ from iso_social.ingest.base import IngestOptions, LogFormat, Parsed, ParsedRecor
 from iso_social.ingest.callcenter_csv import CallcenterCsv
 from iso_social.ingest.csv import CanonicalCsv
 from iso_social.ingest.eml import Eml
+from iso_social.ingest.irc import Irc
 from iso_social.ingest.jsonl import JsonLines
 from iso_social.ingest.mbox import Mbox
 from iso_social.ingest.twcs import Twcs
@@ -33,6 +34,7 @@ BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (
     Mbox,
     Eml,
     Zendesk,
+    Irc,
 )
 SNIFF_BYTES = 65_536
 

@@ -58,6 +58,8 @@ class IngestOptions:
     day: date | None = None  # for logs that hold times of day only
     brands: tuple[str, ...] = ()
     support: tuple[str, ...] = ()  # e-mail: support addresses, or domains as "@example.com"
+    agents: tuple[str, ...] = ()  # chat: the nicks of the support team
+    bots: tuple[str, ...] = ()  # chat: the nicks of bots
     gap: timedelta = timedelta(hours=48)
     extra: dict[str, str] = field(default_factory=dict)
 

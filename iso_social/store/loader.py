@@ -34,6 +34,7 @@ class _HashingReader(io.RawIOBase):
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
+        self.name = getattr(raw, "name", "")  # formats may look beside the file (irc)
         self.sha256 = hashlib.sha256()
         self._position = 0
         self.size = 0  # bytes hashed so far: the furthest point read
