@@ -21,6 +21,8 @@ from iso_social.ingest.jsonl import JsonLines
 from iso_social.ingest.mbox import Mbox
 from iso_social.ingest.twcs import Twcs
 from iso_social.ingest.tweets_csv import TweetsCsv
+from iso_social.ingest.twitter_v2 import TwitterV2
+from iso_social.ingest.x_archive import XArchive
 from iso_social.ingest.zendesk import Zendesk
 
 # order matters for detection: the most specific structure first
@@ -35,6 +37,8 @@ BUILTIN_LOG_FORMATS: tuple[type[LogFormat], ...] = (
     Eml,
     Zendesk,
     Irc,
+    TwitterV2,
+    XArchive,
 )
 SNIFF_BYTES = 65_536
 
