@@ -30,6 +30,7 @@ from iso_social.evidence.models import InputFile, RecordedRun, build_document
 from iso_social.evidence.register import FollowUp
 from iso_social.evidence.retention import PurgeResult
 from iso_social.ingest import IngestOptions, detect_log_format, get_log_format
+from iso_social.ingest.mapping import load_mapping
 from iso_social.policy import Policy, load_policies, parse_policy
 from iso_social.report import REPORTERS, ReportFormat, ReportOptions
 from iso_social.store import repository
@@ -80,11 +81,14 @@ def ingest_logs(
     support: Sequence[str] = (),
     agents: Sequence[str] = (),
     bots: Sequence[str] = (),
+    mapping: Path | None = None,
     gap: timedelta = timedelta(hours=48),
     progress: Progress | None = None,
 ) -> IngestSummary:
     """Validate and store every record of the given files (folders are expanded), atomically."""
     files = _expand(paths)
+    if mapping is not None and fmt == "auto":
+        fmt = "csv"  # a mapping file describes a CSV export
     formats = [detect_log_format(p) if fmt == "auto" else get_log_format(fmt) for p in files]
     options = IngestOptions(
         assume_tz=zone(assume_tz),
@@ -94,6 +98,7 @@ def ingest_logs(
         support=tuple(support),
         agents=tuple(agents),
         bots=tuple(bots),
+        mapping=load_mapping(mapping) if mapping is not None else None,
     )
     with opened_engine(db) as engine:
         return load_files(engine, files, formats, options, strict=strict, progress=progress)

@@ -76,6 +76,14 @@ def ingest(
         list[str] | None,
         typer.Option("--bot", metavar="NICK", help="A bot's chat nick (repeatable)."),
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            metavar="FILE",
+            help="A YAML file mapping the columns of another CSV layout to canonical fields.",
+        ),
+    ] = None,
     gap: Annotated[
         str,
         typer.Option(
@@ -122,6 +130,7 @@ def ingest(
             support=support or (),
             agents=agent or (),
             bots=bot or (),
+            mapping=mapping,
             gap=split_after,
         )
     files: list[dict[str, Any]] = [

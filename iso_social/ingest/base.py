@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import BinaryIO, ClassVar, Protocol, runtime_checkable
+from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from iso_social.domain import Record
@@ -60,6 +60,7 @@ class IngestOptions:
     support: tuple[str, ...] = ()  # e-mail: support addresses, or domains as "@example.com"
     agents: tuple[str, ...] = ()  # chat: the nicks of the support team
     bots: tuple[str, ...] = ()  # chat: the nicks of bots
+    mapping: Any = None  # csv: a ColumnMapping for exports in other layouts
     gap: timedelta = timedelta(hours=48)
     extra: dict[str, str] = field(default_factory=dict)
 

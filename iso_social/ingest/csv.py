@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
-from iso_social.ingest._text import csv_rows, header_of
+from iso_social.ingest._text import csv_rows, header_of, sniff_encoding
 from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
 from iso_social.ingest.canonical import ALL_COLUMNS, RecordInvalid, record_from_mapping
 
@@ -27,6 +27,9 @@ class CanonicalCsv:
 
     def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
         """Yield one parsed record or rejection per data row."""
+        if options.mapping is not None:
+            yield from _mapped(stream, options)
+            return
         rows = csv_rows(stream)
         header: list[str] | None = None
         while True:
@@ -69,3 +72,43 @@ class CanonicalCsv:
                 yield Rejection.of(line, str(exc), raw)
                 continue
             yield ParsedRecord(line, record)
+
+
+def _mapped(stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
+    """Rows of another layout, turned into canonical records by a mapping file."""
+    mapping = options.mapping
+    encoding = sniff_encoding(stream.read(4))
+    stream.seek(0)
+    rows = csv_rows(stream, encoding, delimiter=mapping.delimiter)
+    try:
+        _, header = next(rows)
+    except (StopIteration, UnicodeDecodeError, csv.Error):
+        return
+    header = [c.strip() for c in header]
+    missing = sorted(mapping.columns() - set(header))
+    if missing:
+        yield Rejection.of(
+            1,
+            f"column '{missing[0]}' named in the mapping file is not in the header",
+            ",".join(header),
+        )
+        return
+    try:
+        for line, row in rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            raw = mapping.delimiter.join(row)
+            if len(row) != len(header):
+                yield Rejection.of(
+                    line, f"{len(row)} cells where the header has {len(header)}", raw
+                )
+                continue
+            try:
+                data = mapping.record(dict(zip(header, row, strict=True)))
+                record = record_from_mapping(data, options.assume_tz, allow_blank_columns=True)
+            except (RecordInvalid, ValueError) as exc:
+                yield Rejection.of(line, str(exc), raw)
+                continue
+            yield ParsedRecord(line, record)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        yield Rejection.of(0, f"cannot read the rest of the file ({exc})", b"")
