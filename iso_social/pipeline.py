@@ -7,6 +7,7 @@ datetimes) and returns domain or evidence objects; nothing here prints or exits.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,6 +56,23 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
+PSEUDONYM_KEY_VARIABLE = "ISO_SOCIAL_PSEUDONYM_KEY"
+
+
+def pseudonym_key() -> bytes:
+    """The secret key for pseudonyms, from the environment (never stored with the data)."""
+    key = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
+    if len(key) < 16:
+        raise ConfigError(
+            PSEUDONYM_KEY_VARIABLE,
+            "--pseudonymise needs a secret key of at "
+            "least 16 characters in this environment variable",
+            hint='create one with: python -c "import secrets; '
+            'print(secrets.token_hex(32))" and keep it out of the database',
+        )
+    return key.encode("utf-8")
+
+
 def zone(name: str | None) -> ZoneInfo | None:
     """The IANA zone called `name` (for --assume-tz), or None."""
     if name is None:
@@ -82,6 +100,7 @@ def ingest_logs(
     agents: Sequence[str] = (),
     bots: Sequence[str] = (),
     mapping: Path | None = None,
+    pseudonymise: bool = False,
     gap: timedelta = timedelta(hours=48),
     progress: Progress | None = None,
 ) -> IngestSummary:
@@ -99,6 +118,7 @@ def ingest_logs(
         agents=tuple(agents),
         bots=tuple(bots),
         mapping=load_mapping(mapping) if mapping is not None else None,
+        pseudonym_key=pseudonym_key() if pseudonymise else None,
     )
     with opened_engine(db) as engine:
         return load_files(engine, files, formats, options, strict=strict, progress=progress)

@@ -3,16 +3,52 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 from iso_social.cli._options import DbOpt, parse_moment, plural, settings
 from iso_social.ingest import BUILTIN_LOG_FORMATS
 
 MAX_LISTED_REJECTIONS = 20
+
+
+@contextmanager
+def progress_bar(*, enabled: bool) -> Iterator[Callable[[str, int], None] | None]:
+    """A progress bar on stderr for a person at a terminal; nothing in CI or when piped."""
+    if not enabled or not sys.stderr.isatty() or os.environ.get("CI", "").lower() == "true":
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def update(path: str, done: int) -> None:
+        if path not in tasks:
+            size = Path(path).stat().st_size if Path(path).exists() else None
+            tasks[path] = bar.add_task(Path(path).name, total=size)
+        bar.update(tasks[path], completed=done)
+
+    with bar:
+        yield update
+
+
 FORMAT_NAMES = tuple(cls.name for cls in BUILTIN_LOG_FORMATS)
 
 
@@ -84,6 +120,15 @@ def ingest(
             help="A YAML file mapping the columns of another CSV layout to canonical fields.",
         ),
     ] = None,
+    pseudonymise: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymise",
+            help="Replace customers' handles and addresses by keyed hashes "
+            "(key in ISO_SOCIAL_PSEUDONYM_KEY).",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     gap: Annotated[
         str,
         typer.Option(
@@ -112,7 +157,7 @@ def ingest(
     from iso_social.clock import parse_duration
     from iso_social.errors import ConfigError
 
-    with error_boundary():
+    with error_boundary(), progress_bar(enabled=not quiet) as progress:
         moment = parse_moment("--date", day)
         on_day = moment.date() if moment else None
         try:
@@ -131,6 +176,8 @@ def ingest(
             agents=agent or (),
             bots=bot or (),
             mapping=mapping,
+            pseudonymise=pseudonymise,
+            progress=progress,
             gap=split_after,
         )
     files: list[dict[str, Any]] = [

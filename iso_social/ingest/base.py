@@ -61,6 +61,7 @@ class IngestOptions:
     agents: tuple[str, ...] = ()  # chat: the nicks of the support team
     bots: tuple[str, ...] = ()  # chat: the nicks of bots
     mapping: Any = None  # csv: a ColumnMapping for exports in other layouts
+    pseudonym_key: bytes | None = None  # replace customers' identities by keyed hashes
     gap: timedelta = timedelta(hours=48)
     extra: dict[str, str] = field(default_factory=dict)
 

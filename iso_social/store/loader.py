@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from iso_social.domain import Call, Escalation, Message, StatusChange, now_utc
 from iso_social.errors import IngestError
 from iso_social.ingest import IngestOptions, LogFormat, ParsedRecord, Rejection
+from iso_social.ingest.privacy import pseudonymise
 from iso_social.store import repository
 from iso_social.store.database import create_schema, transaction
 
@@ -195,6 +196,10 @@ def _load_file(
                     )
                 load.rejected.append(parsed)
                 continue
+            if options.pseudonym_key is not None:
+                parsed = ParsedRecord(
+                    parsed.line, pseudonymise(parsed.record, options.pseudonym_key)
+                )
             load.add(parsed)
             if len(load.batch) >= BATCH_SIZE:
                 load.flush()
