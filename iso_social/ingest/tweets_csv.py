@@ -21,6 +21,7 @@ import csv
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO, ClassVar
 
@@ -75,7 +76,8 @@ class TweetsCsv:
         )
 
     def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
-        """Read every tweet, assign conversations, then yield the messages in file order."""
+        """Read the file twice: first who wrote to whom and when (no text is kept), then the
+        messages with their conversations, in file order."""
         brands = {_handle(b) for b in options.brands}
         if not brands:
             raise IngestError(
@@ -85,41 +87,37 @@ class TweetsCsv:
             )
         encoding = sniff_encoding(stream.read(4))
         stream.seek(0)
-        tweets: list[tuple[int, str, str, datetime, str]] = []  # line, id, author, time, text
-        rejected: list[Rejection] = []
+        contacts: list[_Contact] = []
+        problems: list[Rejection] = []
         try:
-            rows = csv_rows(stream, encoding)
-            _, header = next(rows, (1, []))
-            index = {name.strip().lower(): i for i, name in enumerate(header)}
-            at = {
-                "id": _pick(index, ID_COLUMNS),
-                "author": _pick(index, AUTHOR_COLUMNS),
-                "time": _pick(index, TIME_COLUMNS),
-                "text": _pick(index, TEXT_COLUMNS),
-            }
-            missing = [k for k in ("id", "time", "text") if at[k] is None]
-            if missing:
-                wanted = {"id": ID_COLUMNS, "time": TIME_COLUMNS, "text": TEXT_COLUMNS}
-                yield Rejection.of(
-                    1,
-                    f"no {missing[0]} column (looked for: {', '.join(wanted[missing[0]])})",
-                    ",".join(header),
-                )
-                return
-            for line, row in rows:
-                if not any(cell.strip() for cell in row):
+            for item in _rows(stream, encoding):
+                if isinstance(item, Rejection):
+                    problems.append(item)
                     continue
-                tweet = _tweet(line, row, header, at)
-                if isinstance(tweet, Rejection):
-                    rejected.append(tweet)
-                else:
-                    tweets.append(tweet)
+                line, tid, author, moment, text = item
+                mentions = [_handle(m) for m in _MENTION.findall(text)]
+                contacts.append(
+                    _Contact(
+                        line,
+                        tid,
+                        _handle(author),
+                        moment,
+                        next((m for m in mentions if m not in brands), None),
+                        bool(brands.intersection(mentions)),
+                        text[:200],
+                    )
+                )
         except (UnicodeDecodeError, csv.Error) as exc:
             yield Rejection.of(0, f"cannot read the file as {encoding} CSV ({exc})", b"")
             return
-        conversations, skipped = _conversations(tweets, brands, options)
-        yield from sorted([*rejected, *skipped], key=lambda r: r.line)
-        for line, tid, author, moment, text in tweets:
+        conversations, skipped = _conversations(contacts, brands, options)
+        del contacts
+        yield from sorted([*problems, *skipped], key=lambda r: r.line)
+        stream.seek(0)
+        for item in _rows(stream, encoding):
+            if isinstance(item, Rejection):
+                continue
+            line, tid, author, moment, text = item
             conversation = conversations.get(tid)
             if conversation is None:
                 continue
@@ -138,6 +136,45 @@ class TweetsCsv:
                     text=text,
                 ),
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Contact:
+    """What threading needs of a tweet: never its text (only a snippet for skip reports)."""
+
+    line: int
+    tid: str
+    handle: str
+    moment: datetime
+    addressee: str | None  # the first non-brand @mention
+    mentions_brand: bool
+    snippet: str
+
+
+def _rows(
+    stream: BinaryIO, encoding: str
+) -> Iterator[tuple[int, str, str, datetime, str] | Rejection]:
+    rows = csv_rows(stream, encoding)
+    _, header = next(rows, (1, []))
+    index = {name.strip().lower(): i for i, name in enumerate(header)}
+    at = {
+        "id": _pick(index, ID_COLUMNS),
+        "author": _pick(index, AUTHOR_COLUMNS),
+        "time": _pick(index, TIME_COLUMNS),
+        "text": _pick(index, TEXT_COLUMNS),
+    }
+    missing = [k for k in ("id", "time", "text") if at[k] is None]
+    if missing:
+        wanted = {"id": ID_COLUMNS, "time": TIME_COLUMNS, "text": TEXT_COLUMNS}
+        yield Rejection.of(
+            1,
+            f"no {missing[0]} column (looked for: {', '.join(wanted[missing[0]])})",
+            ",".join(header),
+        )
+        return
+    for line, row in rows:
+        if any(cell.strip() for cell in row):
+            yield _tweet(line, row, header, at)
 
 
 def _tweet(
@@ -160,33 +197,30 @@ def _tweet(
 
 
 def _conversations(
-    tweets: list[tuple[int, str, str, datetime, str]], brands: set[str], options: IngestOptions
+    contacts: list[_Contact], brands: set[str], options: IngestOptions
 ) -> tuple[dict[str, str], list[Rejection]]:
     """Conversation id per tweet id; tweets that are no customer-service contact are skipped."""
     by_customer: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     assigned: dict[str, str] = {}
     skipped: list[Rejection] = []
-    for line, tid, author, moment, text in tweets:
-        handle = _handle(author)
-        mentions = [_handle(m) for m in _MENTION.findall(text)]
-        if handle in brands:
-            customer = next((m for m in mentions if m not in brands), None)
-            if customer is None:
-                assigned[tid] = f"{PREFIX}{tid}"  # a broadcast: a conversation of its own
+    for contact in contacts:
+        if contact.handle in brands:
+            if contact.addressee is None:
+                assigned[contact.tid] = f"{PREFIX}{contact.tid}"  # a broadcast: its own
             else:
-                by_customer[customer].append((moment, tid))
-        elif not brands.intersection(mentions):
+                by_customer[contact.addressee].append((contact.moment, contact.tid))
+        elif not contact.mentions_brand:
             skipped.append(
                 Rejection.of(
-                    line,
+                    contact.line,
                     "skipped: neither from nor mentioning a brand account (--brand)",
-                    text[:200],
+                    contact.snippet,
                 )
             )
-        elif not handle:
-            assigned[tid] = f"{PREFIX}{tid}"  # no author column: one conversation per tweet
+        elif not contact.handle:
+            assigned[contact.tid] = f"{PREFIX}{contact.tid}"  # no author column: one per tweet
         else:
-            by_customer[handle].append((moment, tid))
+            by_customer[contact.handle].append((contact.moment, contact.tid))
     for items in by_customer.values():
         items.sort()
         start, last = None, None

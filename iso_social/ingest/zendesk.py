@@ -117,17 +117,25 @@ def _time(value: Any) -> datetime:
 
 
 def _units(stream: BinaryIO) -> Iterator[tuple[int, Any | Exception]]:
-    """Each JSON line (or the whole file when it is one document), with its line number."""
-    text = stream.read().decode("utf-8-sig")
+    """Each JSON line, with its line number, streamed; a document that spans lines (a
+    pretty-printed response, a list, a cassette) is read whole."""
+    first = stream.readline()
+    stream.seek(0)
     try:
-        yield 1, json.loads(text)  # one document (pretty-printed, a list, a cassette)
-        return
+        json.loads(first)
+        streaming = True
     except ValueError:
-        pass  # JSON Lines: one response per line
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
+        streaming = False
+    if not streaming:
+        try:
+            yield 1, json.loads(stream.read().decode("utf-8-sig"))
+        except ValueError as exc:
+            yield 1, exc
+        return
+    for number, raw in enumerate(stream, start=1):
+        if raw.strip():
             try:
-                yield number, json.loads(line)
+                yield number, json.loads(raw.removeprefix(b"\xef\xbb\xbf"))
             except ValueError as exc:
                 yield number, exc
 
