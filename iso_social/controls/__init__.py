@@ -10,11 +10,22 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import entry_points
 
+from iso_social.controls.auto_reply_followup import AutoReplyFollowup
 from iso_social.controls.base import ControlInput, ControlType
 from iso_social.controls.first_response_time import FirstResponseTime
+from iso_social.controls.next_response_time import NextResponseTime
 from iso_social.controls.phone_service_level import PhoneServiceLevel
+from iso_social.controls.resolution_time import ResolutionTime
+from iso_social.controls.response_rate import ResponseRate
 
-BUILTIN_CONTROL_TYPES: tuple[type[ControlType], ...] = (FirstResponseTime, PhoneServiceLevel)
+BUILTIN_CONTROL_TYPES: tuple[type[ControlType], ...] = (
+    FirstResponseTime,
+    NextResponseTime,
+    ResolutionTime,
+    ResponseRate,
+    AutoReplyFollowup,
+    PhoneServiceLevel,
+)
 
 __all__ = ["BUILTIN_CONTROL_TYPES", "ControlInput", "ControlType", "control_types"]
 

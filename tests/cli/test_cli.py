@@ -97,7 +97,7 @@ def test_fail_on_minor_exits_1_on_a_seeded_minor_nonconformity(
         ],
     )
     assert result.exit_code == 1
-    assert "1 minor nonconformity" in result.stderr
+    assert "2 minor nonconformities" in result.stderr
 
 
 def test_fail_on_never_and_env_var(runner: CliRunner, demo_db: str) -> None:

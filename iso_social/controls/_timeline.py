@@ -1,0 +1,108 @@
+"""What the time-based control types share: what counts as a response, and pauses.
+
+What counts as a response is a parameter of each control (`response:`). By default it is an
+outbound message by a human agent, public or private; bots, system senders and automated
+acknowledgements never count, so an auto-reply followed by days of silence is a breach.
+
+A conversation is paused from a `pending_customer` status until the customer's next message (or
+a later status that is not pending); paused time is not counted against deadlines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iso_social.clock import BusinessCalendar
+from iso_social.domain import AuthorRole, Conversation, Direction, Message, Status, Visibility
+
+
+class ResponseParams(BaseModel):
+    """Which messages count as a response to the customer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roles: tuple[AuthorRole, ...] = (AuthorRole.AGENT,)
+    include_private: bool = True
+    include_automated: bool = False
+    include_internal_notes: bool = False
+
+
+def counts_as_response(message: Message, rule: ResponseParams) -> bool:
+    """True when `message` answers the customer under `rule`."""
+    if message.direction is Direction.INBOUND:
+        return False
+    if message.direction is Direction.INTERNAL and not rule.include_internal_notes:
+        return False
+    if message.automated and not rule.include_automated:
+        return False
+    if message.visibility is Visibility.PRIVATE and not rule.include_private:
+        return False
+    return message.author_role in rule.roles
+
+
+def first_response(
+    conversation: Conversation, after: datetime, rule: ResponseParams
+) -> Message | None:
+    """The earliest response at or after `after`."""
+    return next(
+        (m for m in conversation.messages if m.created_at >= after and counts_as_response(m, rule)),
+        None,
+    )
+
+
+def pauses(conversation: Conversation) -> list[tuple[datetime, datetime | None]]:
+    """Intervals waiting on the customer: from a pending status to the customer's next message
+    or the next other status; an interval still open has no end."""
+    result: list[tuple[datetime, datetime | None]] = []
+    customer_times = [m.created_at for m in conversation.messages if m.is_customer_inbound]
+    statuses = sorted(conversation.statuses, key=lambda s: s.created_at)
+    for index, status in enumerate(statuses):
+        if status.status is not Status.PENDING_CUSTOMER:
+            continue
+        ends = [t for t in customer_times if t > status.created_at]
+        ends += [
+            s.created_at for s in statuses[index + 1 :] if s.status is not Status.PENDING_CUSTOMER
+        ]
+        result.append((status.created_at, min(ends) if ends else None))
+    return result
+
+
+def elapsed(
+    calendar: BusinessCalendar,
+    start: datetime,
+    end: datetime,
+    paused: Sequence[tuple[datetime, datetime | None]] = (),
+) -> float:
+    """Business (or calendar) seconds in `[start, end)` less the paused time."""
+    total = calendar.seconds_between(start, end)
+    for pause_start, pause_end in paused:
+        lo, hi = max(start, pause_start), min(end, pause_end or end)
+        if hi > lo:
+            total -= calendar.seconds_between(lo, hi)
+    return max(total, 0.0)
+
+
+def due(
+    calendar: BusinessCalendar,
+    start: datetime,
+    amount: timedelta,
+    paused: Sequence[tuple[datetime, datetime | None]] = (),
+) -> datetime:
+    """When `amount` of (business) time has run after `start`, pauses extending it."""
+    moment = calendar.add(start, amount)
+    for pause_start, pause_end in sorted(paused):
+        if pause_start >= moment or (pause_end is not None and pause_end <= start):
+            continue
+        if pause_end is None:
+            return datetime.max.replace(tzinfo=start.tzinfo)  # waiting on the customer
+        lo = max(start, pause_start)
+        moment = calendar.add(moment, timedelta(seconds=calendar.seconds_between(lo, pause_end)))
+    return moment
+
+
+ResponseField = Field(
+    default_factory=ResponseParams, description="which messages count as a response"
+)

@@ -1,0 +1,132 @@
+"""Every automated acknowledgement is followed by a human reply in time (ISO 10002:2018 8.3:
+acknowledgement is not resolution; ISO 9001:2015 8.2.1 a).
+
+An automated acknowledgement is an outbound message marked `automated`, or sent by a bot or a
+system sender, answering a customer message. It conforms when a human response (the `response`
+rule, which never counts automated messages) follows within the deadline. An acknowledgement
+followed by nine days of silence is exactly what this control exists to catch.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iso_social.clock import Duration, format_duration
+from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
+from iso_social.controls.base import ControlInput, percent, share, time_measures
+from iso_social.domain import AuthorRole, Direction, EvidenceItem, Message, Outcome
+
+
+def is_acknowledgement(message: Message) -> bool:
+    """An automated outbound message."""
+    return message.direction is Direction.OUTBOUND and (
+        message.automated or message.author_role in (AuthorRole.BOT, AuthorRole.SYSTEM)
+    )
+
+
+class AutoReplyFollowupParams(BaseModel):
+    """Parameters of `auto_reply_followup`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deadline: Duration = timedelta(hours=24)
+    calendar: str = "always"
+    target: Annotated[float, Field(ge=0, le=1)] = 0.95
+    response: ResponseParams = ResponseField
+
+
+class AutoReplyFollowup:
+    """A human reply after every automated acknowledgement."""
+
+    type_name: ClassVar[str] = "auto_reply_followup"
+    params_model: ClassVar[type[BaseModel]] = AutoReplyFollowupParams
+    summary: ClassVar[str] = "share of automated acknowledgements followed by a human reply"
+
+    def evaluate(self, data: ControlInput, params: AutoReplyFollowupParams) -> Outcome:
+        """Check the human follow-up of each conversation's first acknowledgement."""
+        calendar = data.calendar(params.calendar)
+        deadline_s = params.deadline.total_seconds()
+        times: list[float] = []
+        evidence: list[EvidenceItem] = []
+        population_ids: list[str] = []
+        conforming = pending = 0
+        for conversation in data.conversations:
+            first = conversation.first_customer_message
+            ack = next(
+                (
+                    m
+                    for m in conversation.messages
+                    if first is not None
+                    and m.created_at >= first.created_at
+                    and is_acknowledgement(m)
+                ),
+                None,
+            )
+            if ack is None or ack.created_at not in data.window:
+                continue
+            human = first_response(conversation, ack.created_at, params.response)
+            if human is not None:
+                value = calendar.seconds_between(ack.created_at, human.created_at)
+                times.append(value)
+                population_ids.append(conversation.conversation_id)
+                if value <= deadline_s:
+                    conforming += 1
+                else:
+                    evidence.append(
+                        EvidenceItem(
+                            conversation.conversation_id,
+                            (ack.message_id, human.message_id),
+                            value,
+                            f"the first human reply came {format_duration(value)} after the "
+                            f"automated acknowledgement; the deadline is "
+                            f"{format_duration(deadline_s)}.",
+                        )
+                    )
+                continue
+            deadline_at = calendar.add(ack.created_at, params.deadline)
+            if deadline_at > data.window.end:
+                pending += 1
+                continue
+            population_ids.append(conversation.conversation_id)
+            silence = calendar.seconds_between(ack.created_at, data.window.end)
+            evidence.append(
+                EvidenceItem(
+                    conversation.conversation_id,
+                    (ack.message_id,),
+                    None,
+                    f"an automated acknowledgement was followed by {format_duration(silence)} of "
+                    "silence: no human reply by the end of the audit window.",
+                )
+            )
+        population = conforming + len(evidence)
+        measures = {
+            **time_measures(times),
+            "followed_up": len(times),
+            "pending": pending,
+            "deadline_seconds": deadline_s,
+        }
+        if population == 0:
+            return Outcome.not_evaluated(
+                "No automated acknowledgement in the audit window.", **measures
+            )
+        rate = share(conforming, population)
+        assert rate is not None  # noqa: S101
+        return Outcome(
+            conforms=rate >= params.target,
+            statement=(
+                f"{conforming} of {population} automated acknowledgements "
+                f"({percent(rate)}) were followed by a human reply within "
+                f"{format_duration(deadline_s)}; the target is {percent(params.target)}."
+            ),
+            population=population,
+            conforming=conforming,
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
+            evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
+        )

@@ -1,0 +1,136 @@
+"""Every customer message awaiting an answer gets one within a deadline, timed from the oldest
+unanswered message (ISO 9001:2015 8.2.1 a; ISO 10002:2018 8.4).
+
+Walking a conversation in time order, a wait starts at the first customer message after the
+last response and ends at the next response (what counts is the `response` rule). Each wait is
+one item of the population; by default the first wait is left to `first_response_time`
+(`include_first: true` counts it too). Time waiting on the customer (`pending_customer`) is not
+counted. A wait still open when its deadline passed before the window's end is nonconforming;
+one whose deadline is still ahead is pending.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iso_social.clock import Duration, format_duration
+from iso_social.controls._timeline import (
+    ResponseField,
+    ResponseParams,
+    counts_as_response,
+    due,
+    elapsed,
+    pauses,
+)
+from iso_social.controls.base import ControlInput, percent, share, time_measures
+from iso_social.domain import EvidenceItem, Message, Outcome
+
+
+class NextResponseTimeParams(BaseModel):
+    """Parameters of `next_response_time`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deadline: Duration = timedelta(hours=4)
+    calendar: str = "always"
+    target: Annotated[float, Field(ge=0, le=1)] = 0.90
+    include_first: bool = False
+    response: ResponseParams = ResponseField
+
+
+class NextResponseTime:
+    """Each customer message answered within the deadline, from the oldest one waiting."""
+
+    type_name: ClassVar[str] = "next_response_time"
+    params_model: ClassVar[type[BaseModel]] = NextResponseTimeParams
+    summary: ClassVar[str] = "share of customer waits answered within a deadline (next reply)"
+
+    def evaluate(self, data: ControlInput, params: NextResponseTimeParams) -> Outcome:
+        """Time every wait of every conversation."""
+        calendar = data.calendar(params.calendar)
+        deadline_s = params.deadline.total_seconds()
+        waits: list[float] = []
+        evidence: list[EvidenceItem] = []
+        population_ids: list[str] = []
+        conforming = pending = 0
+        for conversation in data.conversations:
+            paused = pauses(conversation)
+            waiting: Message | None = None
+            seen_first = False
+            for message in conversation.messages:
+                if message.is_customer_inbound and waiting is None:
+                    waiting = message
+                elif waiting is not None and counts_as_response(message, params.response):
+                    counted = seen_first or params.include_first
+                    seen_first = True
+                    if counted and waiting.created_at in data.window:
+                        value = elapsed(calendar, waiting.created_at, message.created_at, paused)
+                        waits.append(value)
+                        population_ids.append(
+                            f"{conversation.conversation_id}#{waiting.message_id}"
+                        )
+                        if value <= deadline_s:
+                            conforming += 1
+                        else:
+                            evidence.append(
+                                EvidenceItem(
+                                    conversation.conversation_id,
+                                    (waiting.message_id, message.message_id),
+                                    value,
+                                    f"the customer waited {format_duration(value)} for an answer; "
+                                    f"the deadline is {format_duration(deadline_s)}.",
+                                )
+                            )
+                    waiting = None
+            if (
+                waiting is None
+                or not (seen_first or params.include_first)
+                or waiting.created_at not in data.window
+            ):
+                continue
+            deadline_at: datetime = due(calendar, waiting.created_at, params.deadline, paused)
+            if deadline_at > data.window.end:
+                pending += 1
+                continue
+            population_ids.append(f"{conversation.conversation_id}#{waiting.message_id}")
+            evidence.append(
+                EvidenceItem(
+                    conversation.conversation_id,
+                    (waiting.message_id,),
+                    None,
+                    f"no answer by the end of the audit window; the deadline passed on "
+                    f"{deadline_at:%Y-%m-%d %H:%M} UTC.",
+                )
+            )
+        population = conforming + len(evidence)
+        measures = {
+            **time_measures(waits),
+            "waits_answered": len(waits),
+            "pending": pending,
+            "deadline_seconds": deadline_s,
+        }
+        if population == 0:
+            return Outcome.not_evaluated(
+                "No customer message awaited a next reply in the audit window.", **measures
+            )
+        rate = share(conforming, population)
+        assert rate is not None  # noqa: S101
+        return Outcome(
+            conforms=rate >= params.target,
+            statement=(
+                f"{conforming} of {population} customer waits ({percent(rate)}) were "
+                f"answered within {format_duration(deadline_s)}; the target is "
+                f"{percent(params.target)}."
+            ),
+            population=population,
+            conforming=conforming,
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
+            evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
+        )

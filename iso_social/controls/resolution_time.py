@@ -1,0 +1,144 @@
+"""Cases are resolved within a deadline; reopened cases are counted (ISO 9001:2015 8.2.1, 8.7;
+ISO 10002:2018 8.6 "resolving complaints").
+
+A resolution cycle starts at the conversation's first customer message, or at a `reopened`
+status, and ends at the next `resolved` or `closed` status. Each cycle is one item of the
+population, so a reopened case counts once per reopening. Time waiting on the customer
+(`pending_customer` until their next message) is not counted. An unresolved cycle whose deadline
+passed before the end of the window is nonconforming; one still within it is pending.
+Conversations without any status record cannot be judged and are reported in the measures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iso_social.clock import Duration, format_duration
+from iso_social.controls._timeline import due, elapsed, pauses
+from iso_social.controls.base import ControlInput, percent, share, time_measures
+from iso_social.domain import EvidenceItem, Outcome, Status
+
+_ENDS = (Status.RESOLVED, Status.CLOSED)
+
+
+class ResolutionTimeParams(BaseModel):
+    """Parameters of `resolution_time`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deadline: Duration = timedelta(days=5)
+    calendar: str = "always"
+    target: Annotated[float, Field(ge=0, le=1)] = 0.90
+
+
+class ResolutionTime:
+    """Resolution within the deadline, each reopening counted as a cycle."""
+
+    type_name: ClassVar[str] = "resolution_time"
+    params_model: ClassVar[type[BaseModel]] = ResolutionTimeParams
+    summary: ClassVar[str] = "share of cases (and reopenings) resolved within a deadline"
+
+    def evaluate(self, data: ControlInput, params: ResolutionTimeParams) -> Outcome:
+        """Measure every resolution cycle that starts in the window."""
+        calendar = data.calendar(params.calendar)
+        deadline_s = params.deadline.total_seconds()
+        times: list[float] = []
+        evidence: list[EvidenceItem] = []
+        population_ids: list[str] = []
+        conforming = pending = no_status = reopened = 0
+        for conversation in data.conversations:
+            first = conversation.first_customer_message
+            if first is None:
+                continue
+            if not conversation.statuses:
+                no_status += first.created_at in data.window
+                continue
+            paused = pauses(conversation)
+            starts: list[datetime] = [first.created_at]
+            starts += [
+                s.created_at
+                for s in conversation.statuses
+                if s.status is Status.REOPENED and s.created_at > first.created_at
+            ]
+            for cycle, start in enumerate(starts):
+                if start not in data.window:
+                    continue
+                reopened += cycle > 0
+                end = next(
+                    (
+                        s.created_at
+                        for s in conversation.statuses
+                        if s.status in _ENDS and s.created_at >= start
+                    ),
+                    None,
+                )
+                label = "reopened case" if cycle else "case"
+                item = f"{conversation.conversation_id}#{cycle}"
+                if end is not None:
+                    value = elapsed(calendar, start, end, paused)
+                    times.append(value)
+                    population_ids.append(item)
+                    if value <= deadline_s:
+                        conforming += 1
+                    else:
+                        evidence.append(
+                            EvidenceItem(
+                                conversation.conversation_id,
+                                (),
+                                value,
+                                f"{label} resolved after {format_duration(value)}; the deadline is "
+                                f"{format_duration(deadline_s)}.",
+                            )
+                        )
+                    continue
+                deadline_at = due(calendar, start, params.deadline, paused)
+                if deadline_at > data.window.end:
+                    pending += 1
+                    continue
+                population_ids.append(item)
+                evidence.append(
+                    EvidenceItem(
+                        conversation.conversation_id,
+                        (),
+                        None,
+                        f"{label} not resolved by the end of the audit window; the deadline "
+                        f"passed on {deadline_at:%Y-%m-%d %H:%M} UTC.",
+                    )
+                )
+        population = conforming + len(evidence)
+        measures = {
+            **time_measures(times),
+            "resolved": len(times),
+            "pending": pending,
+            "reopened_cycles": reopened,
+            "without_status_records": no_status,
+            "deadline_seconds": deadline_s,
+        }
+        if population == 0:
+            reason = "No case with status records started in the audit window"
+            return Outcome.not_evaluated(
+                reason
+                + (f" ({no_status} conversations have no status records)." if no_status else "."),
+                **measures,
+            )
+        rate = share(conforming, population)
+        assert rate is not None  # noqa: S101
+        return Outcome(
+            conforms=rate >= params.target,
+            statement=(
+                f"{conforming} of {population} cases ({percent(rate)}, {reopened} of "
+                f"them reopenings) were resolved within {format_duration(deadline_s)}; "
+                f"the target is {percent(params.target)}."
+            ),
+            population=population,
+            conforming=conforming,
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
+            evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
+        )

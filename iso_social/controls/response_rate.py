@@ -1,0 +1,95 @@
+"""Customers who contact the organisation in public get a reply at all (ISO 10002:2018 8.3;
+ISO 9001:2015 8.2.1 a). Brands have been measured ignoring most complaints on Twitter; this
+control makes that visible.
+
+The population is every conversation whose first customer message is in the window, public by
+default (`public_only`). It conforms when any response (the `response` rule) followed, however
+late; conversations younger than `grace` at the end of the window are pending, not counted.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iso_social.clock import Duration, format_duration
+from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
+from iso_social.controls.base import ControlInput, percent, share
+from iso_social.domain import EvidenceItem, Outcome, Visibility
+
+
+class ResponseRateParams(BaseModel):
+    """Parameters of `response_rate`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: Annotated[float, Field(ge=0, le=1)] = 0.95
+    public_only: bool = True
+    grace: Duration = timedelta(hours=24)
+    response: ResponseParams = ResponseField
+
+
+class ResponseRate:
+    """Share of customer contacts that get any reply."""
+
+    type_name: ClassVar[str] = "response_rate"
+    params_model: ClassVar[type[BaseModel]] = ResponseRateParams
+    summary: ClassVar[str] = "share of (public) customer contacts that get any reply"
+
+    def evaluate(self, data: ControlInput, params: ResponseRateParams) -> Outcome:
+        """Count the contacts that were answered."""
+        evidence: list[EvidenceItem] = []
+        population_ids: list[str] = []
+        answered = pending = 0
+        for conversation in data.conversations:
+            first = conversation.first_customer_message
+            if first is None or first.created_at not in data.window:
+                continue
+            if params.public_only and first.visibility is not Visibility.PUBLIC:
+                continue
+            if first_response(conversation, first.created_at, params.response) is not None:
+                answered += 1
+                population_ids.append(conversation.conversation_id)
+            elif data.window.end - first.created_at < params.grace:
+                pending += 1
+            else:
+                population_ids.append(conversation.conversation_id)
+                evidence.append(
+                    EvidenceItem(
+                        conversation.conversation_id,
+                        (first.message_id,),
+                        None,
+                        "the customer's message was never answered.",
+                    )
+                )
+        population = answered + len(evidence)
+        kind = "public customer contacts" if params.public_only else "customer contacts"
+        measures = {
+            "answered": answered,
+            "ignored": len(evidence),
+            "pending": pending,
+            "grace_seconds": params.grace.total_seconds(),
+        }
+        if population == 0:
+            return Outcome.not_evaluated(f"No {kind} in the audit window.", **measures)
+        rate = share(answered, population)
+        assert rate is not None  # noqa: S101
+        return Outcome(
+            conforms=rate >= params.target,
+            statement=(
+                f"{answered} of {population} {kind} ({percent(rate)}) got a reply; "
+                f"{len(evidence)} were ignored; the target is {percent(params.target)} "
+                f"(contacts younger than {format_duration(params.grace.total_seconds())} "
+                "are not yet counted)."
+            ),
+            population=population,
+            conforming=answered,
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
+            evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
+        )
