@@ -21,7 +21,11 @@ def grade(outcome: Outcome, control: Control) -> Verdict:
         return Verdict.NOT_EVALUATED
     if outcome.conforms:
         return Verdict.CONFORMS
-    return Verdict.for_severity(control.spec.severity)
+    graded = Verdict.for_severity(control.spec.severity)
+    if outcome.grade_floor is not None:
+        floor = Verdict.for_severity(outcome.grade_floor)
+        return floor if floor.rank > graded.rank else graded
+    return graded
 
 
 def evaluate_control(

@@ -238,6 +238,7 @@ class Outcome:
     measures: Mapping[str, Any] = field(default_factory=dict)
     evidence: tuple[EvidenceItem, ...] = ()
     population_ids: tuple[str, ...] = ()  # for audit sampling; not part of the run document
+    grade_floor: Severity | None = None  # a finding that is major on its own (agent exposure)
 
     @classmethod
     def not_evaluated(cls, reason: str, **measures: Any) -> Outcome:

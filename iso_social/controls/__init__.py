@@ -15,8 +15,10 @@ from iso_social.controls.base import ControlInput, ControlType
 from iso_social.controls.first_response_time import FirstResponseTime
 from iso_social.controls.next_response_time import NextResponseTime
 from iso_social.controls.phone_service_level import PhoneServiceLevel
+from iso_social.controls.public_to_private_handoff import PublicToPrivateHandoff
 from iso_social.controls.resolution_time import ResolutionTime
 from iso_social.controls.response_rate import ResponseRate
+from iso_social.controls.sensitive_data_exposure import SensitiveDataExposure
 
 BUILTIN_CONTROL_TYPES: tuple[type[ControlType], ...] = (
     FirstResponseTime,
@@ -24,6 +26,8 @@ BUILTIN_CONTROL_TYPES: tuple[type[ControlType], ...] = (
     ResolutionTime,
     ResponseRate,
     AutoReplyFollowup,
+    SensitiveDataExposure,
+    PublicToPrivateHandoff,
     PhoneServiceLevel,
 )
 

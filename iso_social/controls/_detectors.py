@@ -1,0 +1,99 @@
+"""Personal-data detectors for public messages, validated by checksum where one exists.
+
+Payment cards by the Luhn checksum and an issuer range (first digit 2-6), IBANs by their check
+digits, Spanish DNI/NIE by their control letter (python-stdnum), phone numbers by numbering plan
+(phonenumbers), e-mail addresses, and street addresses with a postal code. A detection keeps
+only a masked form of the value (`card ••••1111`); the raw value never leaves this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import phonenumbers
+from stdnum import iban, luhn
+from stdnum.es import dni, nie
+
+DETECTORS = ("card", "iban", "national_id", "email", "phone", "address")
+_ISSUER_DIGITS = "23456"  # major industry identifiers of payment cards (ISO/IEC 7812)
+_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+_DNI = re.compile(r"\b\d{8}[- ]?[A-Za-z]\b")
+_NIE = re.compile(r"\b[XYZxyz][- ]?\d{7}[- ]?[A-Za-z]\b")
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
+_ADDRESS = re.compile(
+    r"\b(?:calle|c/|avda\.?|avenida|plaza|paseo|street|st\.|avenue|ave\.|road|rd\.)\s+"
+    r"[^\n,]{2,40},?[^\n]{0,30}?\b\d{5}\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A personal-data value found in a message, masked."""
+
+    detector: str
+    masked: str
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _normalised(value: str) -> str:
+    return _digits(value) if _digits(value) and "@" not in value else value.strip().lower()
+
+
+def detect(
+    text: str, detectors: Iterable[str], region: str = "ES", allow: Iterable[str] = ()
+) -> list[Detection]:
+    """Every personal-data value in `text`, masked; values in `allow` (the organisation's own
+    public hotline or address) are not findings."""
+    wanted, allowed = set(detectors), {_normalised(a) for a in allow}
+    found: list[Detection] = []
+
+    def add(detector: str, raw: str, masked: str) -> None:
+        if _normalised(raw) not in allowed:
+            found.append(Detection(detector, masked))
+
+    if "card" in wanted:
+        for match in _CARD.finditer(text):
+            number = _digits(match.group())
+            if (
+                13 <= len(number) <= 19
+                and number[0] in _ISSUER_DIGITS
+                and len(set(number)) > 1
+                and luhn.is_valid(number)
+            ):
+                add("card", number, f"card ••••{number[-4:]}")
+    if "iban" in wanted:
+        for match in _IBAN.finditer(text):
+            value = match.group().replace(" ", "")
+            if iban.is_valid(value):
+                add("iban", value, f"IBAN {value[:2]}••••{value[-4:]}")
+    if "national_id" in wanted:
+        for pattern, module, name in ((_DNI, dni, "DNI"), (_NIE, nie, "NIE")):
+            for match in pattern.finditer(text):
+                value = re.sub(r"[- ]", "", match.group()).upper()
+                if module.is_valid(value):
+                    add("national_id", value, f"{name} ••••••{value[-3:]}")
+    if "email" in wanted:
+        for match in _EMAIL.finditer(text):
+            local, _, domain = match.group().partition("@")
+            add("email", match.group(), f"e-mail {local[:1]}•••@{domain[:1]}•••")
+    if "phone" in wanted:
+        for candidate in phonenumbers.PhoneNumberMatcher(text, region):
+            number = phonenumbers.format_number(
+                candidate.number, phonenumbers.PhoneNumberFormat.E164
+            )
+            add(
+                "phone",
+                candidate.raw_string,
+                f"phone +{candidate.number.country_code} •••{number[-3:]}",
+            )
+    if "address" in wanted:
+        for match in _ADDRESS.finditer(text):
+            add("address", match.group(), "street address with postal code")
+    return found

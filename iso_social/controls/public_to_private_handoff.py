@@ -1,0 +1,119 @@
+"""On public channels, account or personal data is asked for only in private (ISO 9001:2015
+8.5.3; ISO 18295-1:2017 4.5; GDPR art. 5(1)(c) data minimisation).
+
+A public agent message that asks for personal or account data (account, card or order numbers,
+date of birth, address, phone, e-mail, ID documents, passwords and PINs; in English and Spanish)
+is in the population. It conforms when it sends the customer to a private channel for it (a DM,
+a private message, e-mail or phone: "please DM us your account number"); asking for the data in
+the public reply itself is a nonconformity. Statements about never asking ("we will never ask
+for your PIN") are not requests. Detection is by phrase lists, documented in docs/controls.md.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iso_social.controls.base import ControlInput, percent, share
+from iso_social.domain import Direction, EvidenceItem, Outcome, Visibility
+
+DATA = re.compile(
+    r"\b(account (number|no\.?|details)|card (number|details)|last (four|4) digits|"
+    r"date of birth|DOB|full name|(home |postal |billing )?address|phone number|"
+    r"e-?mail address|password|PIN|CVV|security code|order (number|no\.?)|"
+    r"booking (number|reference)|passport|ID number|social security|"
+    r"n[úu]mero de (cuenta|tarjeta|cliente|pedido|reserva|tel[ée]fono|celular|documento|"
+    r"identificaci[óo]n)|fecha de nacimiento|nombre completo|direcci[óo]n|domicilio|"
+    r"correo( electr[óo]nico)?|contrase[ñn]a|clave|NIP|DNI|NIE|CURP|RFC|pasaporte)\b",
+    re.IGNORECASE,
+)
+CUE = re.compile(
+    r"(\?|\b(your|please|send|provide|share|confirm|tell us|can you|could you|"
+    r"tu|tus|su|sus|env[íi]a\w*|proporciona\w*|comparte\w*|ind[íi]ca\w*|confirma\w*|"
+    r"facilita\w*|podr[íi]as|puedes)\b)",
+    re.IGNORECASE,
+)
+NEVER = re.compile(
+    r"\b(never|nunca|jam[áa]s|no te pediremos|will not ask|won't ask)\b", re.IGNORECASE
+)
+PRIVATE = re.compile(
+    r"\b(DM|DMs|direct message|private message|privately|PM|inbox|e-?mail us|call us|"
+    r"mensaje (directo|privado)|MD|por (privado|interno|inbox|DM|MD)|ll[áa]ma\w*|"
+    r"escr[íi]be\w* (al|a) correo)\b|https?://\S*(messages/compose|direct_messages)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_data(text: str) -> bool:
+    """A request for personal or account data (not a statement that it is never asked for)."""
+    return bool(DATA.search(text)) and bool(CUE.search(text)) and not NEVER.search(text)
+
+
+class PublicToPrivateHandoffParams(BaseModel):
+    """Parameters of `public_to_private_handoff`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+
+class PublicToPrivateHandoff:
+    """Requests for personal data in public must go through a private channel."""
+
+    type_name: ClassVar[str] = "public_to_private_handoff"
+    params_model: ClassVar[type[BaseModel]] = PublicToPrivateHandoffParams
+    summary: ClassVar[str] = "public requests for personal data sent to a private channel"
+
+    def evaluate(self, data: ControlInput, params: PublicToPrivateHandoffParams) -> Outcome:
+        """Classify every public agent request for data."""
+        evidence: list[EvidenceItem] = []
+        population_ids: list[str] = []
+        handed_off = 0
+        for conversation in data.conversations:
+            for message in conversation.messages:
+                if (
+                    message.direction is not Direction.OUTBOUND
+                    or message.visibility is not Visibility.PUBLIC
+                    or message.created_at not in data.window
+                    or not asks_for_data(message.text)
+                ):
+                    continue
+                population_ids.append(message.message_id)
+                if PRIVATE.search(message.text):
+                    handed_off += 1
+                    continue
+                evidence.append(
+                    EvidenceItem(
+                        conversation.conversation_id,
+                        (message.message_id,),
+                        None,
+                        "an agent asked for personal or account data in a public reply instead of "
+                        "moving the conversation to a private channel.",
+                    )
+                )
+        population = handed_off + len(evidence)
+        measures = {"requests_in_public": population, "handed_off": handed_off}
+        if population == 0:
+            return Outcome.not_evaluated(
+                "No public agent message asked for personal data in the audit window.", **measures
+            )
+        rate = share(handed_off, population)
+        assert rate is not None  # noqa: S101
+        return Outcome(
+            conforms=rate >= params.target,
+            statement=(
+                f"{handed_off} of {population} public requests for personal data "
+                f"({percent(rate)}) moved the customer to a private channel; "
+                f"{len(evidence)} asked for the data in public."
+            ),
+            population=population,
+            conforming=handed_off,
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
+            evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
+        )

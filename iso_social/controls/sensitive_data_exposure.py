@@ -1,0 +1,149 @@
+"""No personal data stays exposed in public messages (ISO 9001:2015 8.5.3 "property belonging to
+customers"; ISO 18295-1:2017 4.5 customer protection; GDPR art. 5(1)(f)).
+
+Every public message on the control's channels is scanned with the checksum-validated detectors
+(payment cards, IBANs, Spanish DNI/NIE, phone numbers, e-mail addresses, street addresses).
+Personal data posted by the organisation's own agents is a nonconformity at once, and a major
+one whatever the control's severity. Data posted by a customer requires an agent action within
+`action_within`: a message asking to delete it, or a move to a private channel (a private
+message in the conversation). Findings keep the detector and a masked value, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iso_social.clock import Duration, format_duration
+from iso_social.controls._detectors import detect
+from iso_social.controls.base import ControlInput, percent, share
+from iso_social.domain import (
+    AuthorRole,
+    Direction,
+    EvidenceItem,
+    Message,
+    Outcome,
+    Severity,
+    Visibility,
+)
+
+Detector = Literal["card", "iban", "national_id", "email", "phone", "address"]
+REMEDY = re.compile(
+    r"\b(delete|remove|hide|take (it|this) down|borra\w*|elimina\w*|retira\w*|oculta\w*|"
+    r"DM|direct message|private message|mensaje (directo|privado)|MD|por privado|inbox)\b",
+    re.IGNORECASE,
+)
+
+
+class SensitiveDataExposureParams(BaseModel):
+    """Parameters of `sensitive_data_exposure`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    detectors: tuple[Detector, ...] = ("card", "iban", "national_id", "email", "phone")
+    region: str = Field(default="ES", min_length=2, max_length=2)
+    allow: tuple[str, ...] = ()
+    action_within: Duration = timedelta(hours=1)
+    target: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+
+def _remedy(messages: tuple[Message, ...], after: Message, within: timedelta) -> Message | None:
+    for message in messages:
+        if message.created_at < after.created_at or message is after:
+            continue
+        if message.created_at - after.created_at > within:
+            return None
+        if (
+            message.direction is Direction.OUTBOUND
+            and message.author_role is AuthorRole.AGENT
+            and (message.visibility is Visibility.PRIVATE or REMEDY.search(message.text))
+        ):
+            return message
+    return None
+
+
+class SensitiveDataExposure:
+    """Personal data in public messages: never by agents, promptly handled when by customers."""
+
+    type_name: ClassVar[str] = "sensitive_data_exposure"
+    params_model: ClassVar[type[BaseModel]] = SensitiveDataExposureParams
+    summary: ClassVar[str] = "public messages exposing personal data (cards, IBAN, DNI...)"
+
+    def evaluate(self, data: ControlInput, params: SensitiveDataExposureParams) -> Outcome:
+        """Scan every public message in the window."""
+        evidence: list[EvidenceItem] = []
+        population_ids: list[str] = []
+        by_agents = remedied = 0
+        found: dict[str, int] = {}
+        for conversation in data.conversations:
+            for message in conversation.messages:
+                if (
+                    message.visibility is not Visibility.PUBLIC
+                    or message.created_at not in data.window
+                ):
+                    continue
+                population_ids.append(message.message_id)
+                detections = detect(message.text, params.detectors, params.region, params.allow)
+                if not detections:
+                    continue
+                for detection in detections:
+                    found[detection.detector] = found.get(detection.detector, 0) + 1
+                what = ", ".join(sorted({d.masked for d in detections}))
+                if message.direction is not Direction.INBOUND:
+                    by_agents += 1
+                    evidence.append(
+                        EvidenceItem(
+                            conversation.conversation_id,
+                            (message.message_id,),
+                            None,
+                            f"the organisation published personal data in public ({what}).",
+                        )
+                    )
+                    continue
+                fix = _remedy(conversation.messages, message, params.action_within)
+                if fix is not None:
+                    remedied += 1
+                    continue
+                evidence.append(
+                    EvidenceItem(
+                        conversation.conversation_id,
+                        (message.message_id,),
+                        None,
+                        f"a customer posted personal data in public ({what}); no agent asked to "
+                        f"delete it or moved to a private channel within "
+                        f"{format_duration(params.action_within.total_seconds())}.",
+                    )
+                )
+        population = len(population_ids)
+        measures = {
+            "public_messages_scanned": population,
+            "exposed_by_agents": by_agents,
+            "customer_exposures_remedied": remedied,
+            **{f"detected_{name}": count for name, count in sorted(found.items())},
+        }
+        if population == 0:
+            return Outcome.not_evaluated("No public message in the audit window.", **measures)
+        rate = share(population - len(evidence), population)
+        assert rate is not None  # noqa: S101
+        return Outcome(
+            conforms=rate >= params.target,
+            statement=(
+                f"{len(evidence)} of {population} public messages left personal data "
+                f"exposed ({by_agents} published by the organisation, "
+                f"{len(evidence) - by_agents} by customers without a timely action); "
+                f"{remedied} customer exposures were handled in time; "
+                f"{percent(rate)} of public messages conform."
+            ),
+            population=population,
+            conforming=population - len(evidence),
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
+            evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
+            grade_floor=Severity.MAJOR if by_agents else None,
+        )

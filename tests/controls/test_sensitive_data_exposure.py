@@ -1,0 +1,121 @@
+"""sensitive_data_exposure: checksum-validated detectors, agent exposures major on their own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from iso_social.check import evaluate_policy
+from iso_social.controls import ControlInput
+from iso_social.controls._detectors import detect
+from iso_social.controls.sensitive_data_exposure import (
+    SensitiveDataExposure,
+    SensitiveDataExposureParams,
+)
+from iso_social.domain import Conversation, Verdict, Visibility, Window
+from iso_social.policy import load_policy
+from tests.conftest import T0, message
+
+WINDOW = Window(T0 - timedelta(days=1), T0 + timedelta(days=2))
+CARD, DNI = "4111 1111 1111 1111", "12345678Z"
+
+
+def conversation(*steps: tuple[float, bool, str, Visibility]) -> Conversation:
+    messages = tuple(
+        message(
+            f"m{i}",
+            T0 + timedelta(minutes=minutes),
+            inbound=inbound,
+            text=text,
+            visibility=visibility,
+        )
+        for i, (minutes, inbound, text, visibility) in enumerate(steps)
+    )
+    return Conversation("c1", messages[0].channel, messages)
+
+
+PUBLIC, PRIVATE = Visibility.PUBLIC, Visibility.PRIVATE
+
+
+@pytest.mark.parametrize(
+    ("text", "detector"),
+    [
+        (f"my card {CARD}", "card"),
+        (f"DNI {DNI}", "national_id"),
+        ("NIE X1234567L", "national_id"),
+        ("IBAN ES91 2100 0418 4502 0005 1332", "iban"),
+        ("call +34 612 345 678", "phone"),
+        ("write to ana.garcia@example.com", "email"),
+    ],
+)
+def test_detectors_validate_and_mask(text: str, detector: str) -> None:
+    (found,) = detect(text, [detector])
+    assert found.detector == detector
+    assert all(part not in found.masked for part in ("4111 1111", "12345678", "ana.garcia"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 4111 1111 1111 1112",
+        "DNI 12345678A",
+        "tracking 0000 0000 0000 0000",
+        "ES91 0000 0000 0000",
+    ],
+)
+def test_invalid_checksums_are_not_findings(text: str) -> None:
+    assert detect(text, ["card", "national_id", "iban"]) == []
+
+
+def test_allowed_organisation_numbers_are_not_findings() -> None:
+    text = "Llámanos al +34 912 345 678"
+    assert detect(text, ["phone"], allow=["+34 912 345 678"]) == []
+
+
+def test_customer_exposure_needs_a_timely_action() -> None:
+    handled = conversation(
+        (0, True, f"my card {CARD} was charged twice", PUBLIC),
+        (20, False, "Please delete that tweet and DM us", PUBLIC),
+    )
+    ignored = conversation(
+        (0, True, f"DNI {DNI}, please help", PUBLIC), (200, False, "Sorry about that", PUBLIC)
+    )
+    control = SensitiveDataExposure()
+    params = SensitiveDataExposureParams()
+    ok = control.evaluate(ControlInput(window=WINDOW, conversations=[handled]), params)
+    assert ok.conforms is True and ok.measures["customer_exposures_remedied"] == 1
+    bad = control.evaluate(ControlInput(window=WINDOW, conversations=[ignored]), params)
+    (item,) = bad.evidence
+    assert "DNI ••••••78Z" in item.detail and DNI not in item.detail
+    assert bad.grade_floor is None
+
+
+def test_private_messages_are_not_scanned() -> None:
+    dm = conversation((0, True, f"card {CARD}", PRIVATE))
+    outcome = SensitiveDataExposure().evaluate(
+        ControlInput(window=WINDOW, conversations=[dm]), SensitiveDataExposureParams()
+    )
+    assert outcome.conforms is None
+
+
+def test_an_agent_exposure_is_major_whatever_the_severity(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("""\
+id: P
+title: Privacy
+version: "1"
+owner: q
+approved_by: q
+approved_on: 2026-01-01
+effective_from: 2026-01-01
+controls:
+  - {id: PV-1, type: sensitive_data_exposure, title: No data in public, severity: minor}
+""")
+    leak = conversation(
+        (0, True, "help", PUBLIC), (5, False, f"Your card {CARD} is blocked", PUBLIC)
+    )
+    (finding,) = evaluate_policy([load_policy(path)], WINDOW, [leak])
+    assert finding.verdict is Verdict.MAJOR_NONCONFORMITY
+    assert finding.outcome.measures["exposed_by_agents"] == 1
