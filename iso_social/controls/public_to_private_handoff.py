@@ -29,17 +29,23 @@ DATA = re.compile(
     r"correo( electr[óo]nico)?|contrase[ñn]a|clave|NIP|DNI|NIE|CURP|RFC|pasaporte)\b",
     re.IGNORECASE,
 )
-CUE = re.compile(
-    r"(\?|\b(your|please|send|provide|share|confirm|tell us|can you|could you|"
-    r"tu|tus|su|sus|env[íi]a\w*|proporciona\w*|comparte\w*|ind[íi]ca\w*|confirma\w*|"
-    r"facilita\w*|podr[íi]as|puedes)\b)",
+VERB = re.compile(
+    r"\b(send|provide|share|confirm|tell us|give us|reply with|DM us|DM|message us|"
+    r"what(?:'s| is) your|can you (?:send|provide|share|confirm|give)|"
+    r"could you (?:send|provide|share|confirm|give)|"
+    r"(?<!se )env[íi]a\w*|proporciona\w*|comp[áa]rte\w*|ind[íi]ca\w*|confirma\w*|facilita\w*|"
+    r"nos (?:compartes|indicas|confirmas|proporcionas|env[íi]as|facilitas)|"
+    r"cu[áa]l es tu|podr[íi]as (?:enviar|compartir|confirmar|indicar|proporcionar)|"
+    r"puedes (?:enviar|compartir|confirmar|indicar|proporcionar))\b",
     re.IGNORECASE,
 )
+NEAR = 8  # words between the request verb and the data it asks for
 NEVER = re.compile(
     r"\b(never|nunca|jam[áa]s|no te pediremos|will not ask|won't ask)\b", re.IGNORECASE
 )
 PRIVATE = re.compile(
     r"\b(DM|DMs|direct message|private message|privately|PM|inbox|e-?mail us|call us|"
+    r"give us a call|call (?:our|the number)|ll[áa]manos|"
     r"mensaje (directo|privado)|MD|por (privado|interno|inbox|DM|MD)|ll[áa]ma\w*|"
     r"escr[íi]be\w* (al|a) correo)\b|https?://\S*(messages/compose|direct_messages)",
     re.IGNORECASE,
@@ -47,8 +53,17 @@ PRIVATE = re.compile(
 
 
 def asks_for_data(text: str) -> bool:
-    """A request for personal or account data (not a statement that it is never asked for)."""
-    return bool(DATA.search(text)) and bool(CUE.search(text)) and not NEVER.search(text)
+    """A request verb governing a personal-data term within a few words ("can you confirm your
+    date of birth", "nos indicas tu número de tarjeta"), not a statement that it is never asked
+    for, and not instructions that merely mention the data ("ten a la mano tu tarjeta")."""
+    if NEVER.search(text):
+        return False
+    for verb in VERB.finditer(text):
+        following = text[verb.end() :]
+        window = " ".join(following.split()[:NEAR])
+        if DATA.search(window):
+            return True
+    return False
 
 
 class PublicToPrivateHandoffParams(BaseModel):

@@ -3,8 +3,10 @@ customers"; ISO 18295-1:2017 4.5 customer protection; GDPR art. 5(1)(f)).
 
 Every public message on the control's channels is scanned with the checksum-validated detectors
 (payment cards, IBANs, Spanish DNI/NIE, phone numbers, e-mail addresses, street addresses).
-Personal data posted by the organisation's own agents is a nonconformity at once, and a major
-one whatever the control's severity. Data posted by a customer requires an agent action within
+Personal data published by the organisation's own agents is a nonconformity at once, and a
+major one whatever the control's severity; by default agents are checked for cards, IBANs and
+national IDs only (`agent_detectors`), since an organisation publishes its own hotlines and
+mailboxes on purpose. Data posted by a customer requires an agent action within
 `action_within`: a message asking to delete it, or a move to a private channel (a private
 message in the conversation). Findings keep the detector and a masked value, never the value.
 """
@@ -44,6 +46,8 @@ class SensitiveDataExposureParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     detectors: tuple[Detector, ...] = ("card", "iban", "national_id", "email", "phone")
+    # an organisation publishes its own hotlines and mailboxes; never a card, IBAN or ID
+    agent_detectors: tuple[Detector, ...] = ("card", "iban", "national_id")
     region: str = Field(default="ES", min_length=2, max_length=2)
     allow: tuple[str, ...] = ()
     action_within: Duration = timedelta(hours=1)
@@ -86,7 +90,9 @@ class SensitiveDataExposure:
                 ):
                     continue
                 population_ids.append(message.message_id)
-                detections = detect(message.text, params.detectors, params.region, params.allow)
+                by_customer = message.direction is Direction.INBOUND
+                wanted = params.detectors if by_customer else params.agent_detectors
+                detections = detect(message.text, wanted, params.region, params.allow)
                 if not detections:
                     continue
                 for detection in detections:

@@ -27,6 +27,9 @@ WINDOW = Window(T0 - timedelta(days=1), T0 + timedelta(days=2))
         ("We will never ask for your PIN", False),
         ("Nunca te pediremos tu contraseña", False),
         ("Thanks, enjoy your flight!", False),
+        ("La reposición se envía al domicilio registrado", False),
+        ("Ten a la mano los 16 dígitos de tu tarjeta y tu NIP", False),
+        ("Hey, can you please confirm your email address?", True),
     ],
 )
 def test_requests_are_recognised(text: str, asks: bool) -> None:
@@ -37,6 +40,12 @@ def test_asking_in_public_versus_moving_to_dm() -> None:
     replies = [
         message("m1", T0, inbound=False, text="Can you confirm your date of birth and address?"),
         message("m2", T0, inbound=False, text="Envíanos por MD tu número de cliente, por favor"),
+        message(
+            "m4",
+            T0,
+            inbound=False,
+            text="Please give us a call so we can confirm your account details",
+        ),
         message(
             "m3",
             T0,
@@ -49,5 +58,5 @@ def test_asking_in_public_versus_moving_to_dm() -> None:
     outcome = PublicToPrivateHandoff().evaluate(
         ControlInput(window=WINDOW, conversations=[conversation]), PublicToPrivateHandoffParams()
     )
-    assert (outcome.population, outcome.conforming) == (2, 1)
+    assert (outcome.population, outcome.conforming) == (3, 2)
     assert outcome.evidence[0].message_ids == ("m1",)
