@@ -12,10 +12,12 @@ from importlib.metadata import entry_points
 
 from iso_social.controls.auto_reply_followup import AutoReplyFollowup
 from iso_social.controls.base import ControlInput, ControlType
+from iso_social.controls.escalation_path import EscalationPath
 from iso_social.controls.first_response_time import FirstResponseTime
 from iso_social.controls.next_response_time import NextResponseTime
 from iso_social.controls.phone_service_level import PhoneServiceLevel
 from iso_social.controls.public_to_private_handoff import PublicToPrivateHandoff
+from iso_social.controls.repeat_contact import RepeatContact
 from iso_social.controls.resolution_time import ResolutionTime
 from iso_social.controls.response_rate import ResponseRate
 from iso_social.controls.sensitive_data_exposure import SensitiveDataExposure
@@ -28,6 +30,8 @@ BUILTIN_CONTROL_TYPES: tuple[type[ControlType], ...] = (
     AutoReplyFollowup,
     SensitiveDataExposure,
     PublicToPrivateHandoff,
+    EscalationPath,
+    RepeatContact,
     PhoneServiceLevel,
 )
 

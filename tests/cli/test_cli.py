@@ -213,7 +213,7 @@ def test_report_writes_pdf_and_html(runner: CliRunner, demo_db: str, tmp_path: P
 
 
 def test_policy_commands(runner: CliRunner) -> None:
-    assert runner.invoke(app, ["policy", "validate"]).stdout.startswith("ok: 4 policy documents")
+    assert runner.invoke(app, ["policy", "validate"]).stdout.startswith("ok: 5 policy documents")
     assert "TW-FRT-01" in runner.invoke(app, ["policy", "show"]).stdout
     assert "first_response_time" in runner.invoke(app, ["policy", "types"]).stdout
 

@@ -1,0 +1,232 @@
+"""Cases are escalated in time, to an allowed level, without skipping levels (ISO 10002:2018
+8.5 "initial assessment" and 8.6; ISO 9001:2015 8.2.1 e "contingency actions").
+
+`levels` lists the escalation path in order (e.g. agent, supervisor, quality_manager, legal).
+Each trigger names a level and what calls for it: the case's age (time since the first customer
+message while unresolved), or words in a customer message (regulators, lawyers, "denuncia",
+"OMIC", "FACUA", "abogado"...). A triggered case must be escalated (an `escalation` record) to
+that level or a higher one within the trigger's `deadline` (a case already escalated that far
+before the trigger satisfies it). Escalations to a level not on the
+path, or that skip a level (straight to legal without a supervisor), are nonconformities too.
+The population is every case with a trigger or an escalation in the window.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from iso_social.clock import BusinessCalendar, Duration, format_duration
+from iso_social.controls.base import ControlInput, percent, share
+from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
+
+DEFAULT_WORDS = (
+    "regulator",
+    "ombudsman",
+    "lawyer",
+    "attorney",
+    "solicitor",
+    "sue",
+    "lawsuit",
+    "court",
+    "legal action",
+    "consumer protection",
+    "trading standards",
+    "denuncia",
+    "denunciar",
+    "abogado",
+    "abogada",
+    "demanda",
+    "juzgado",
+    "tribunal",
+    "OMIC",
+    "FACUA",
+    "OCU",
+    "Banco de España",
+    "hoja de reclamaciones",
+    "CONDUSEF",
+    "PROFECO",
+)
+
+
+class Trigger(BaseModel):
+    """What calls for an escalation to a level, and how soon it must happen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    level: str
+    after: Duration | None = None
+    words: tuple[str, ...] = ()
+    deadline: Duration = timedelta(hours=4)
+
+    @model_validator(mode="after")
+    def _something_triggers(self) -> Trigger:
+        if self.after is None and not self.words:
+            raise ValueError("a trigger needs `after` (an age) or `words`")
+        return self
+
+
+class EscalationPathParams(BaseModel):
+    """Parameters of `escalation_path`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    levels: tuple[str, ...] = ("agent", "supervisor", "quality_manager", "legal")
+    triggers: tuple[Trigger, ...] = (
+        Trigger(level="supervisor", after=timedelta(hours=48)),
+        Trigger(level="legal", words=DEFAULT_WORDS, deadline=timedelta(hours=24)),
+    )
+    calendar: str = "always"
+    target: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+    @model_validator(mode="after")
+    def _levels_on_the_path(self) -> EscalationPathParams:
+        for trigger in self.triggers:
+            if trigger.level not in self.levels:
+                raise ValueError(f"trigger level '{trigger.level}' is not one of the levels")
+        return self
+
+
+def _words(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
+class EscalationPath:
+    """Escalations in time, to allowed levels, without skipping."""
+
+    type_name: ClassVar[str] = "escalation_path"
+    params_model: ClassVar[type[BaseModel]] = EscalationPathParams
+    summary: ClassVar[str] = "cases escalated in time, to an allowed level, without skipping"
+
+    def evaluate(self, data: ControlInput, params: EscalationPathParams) -> Outcome:
+        """Check every triggered or escalated case."""
+        calendar = data.calendar(params.calendar)
+        rank = {level: i for i, level in enumerate(params.levels)}
+        patterns = [(t, _words(t.words)) for t in params.triggers]
+        evidence: list[EvidenceItem] = []
+        population_ids: list[str] = []
+        pending = escalated_ok = 0
+        for conversation in data.conversations:
+            first = conversation.first_customer_message
+            if first is None:
+                continue
+            problems: list[str] = []
+            due_items = self._triggered(conversation, first.created_at, patterns, calendar, data)
+            in_scope = bool(due_items) or any(
+                e.created_at in data.window for e in conversation.escalations
+            )
+            if not in_scope:
+                continue
+            problems += self._path_problems(conversation, rank)
+            waiting = False
+            for trigger, triggered_at in due_items:
+                deadline_at = calendar.add(triggered_at, trigger.deadline)
+                done = next(
+                    (
+                        e
+                        for e in conversation.escalations
+                        if rank.get(e.to, -1) >= rank[trigger.level]
+                    ),
+                    None,
+                )
+                if done is not None and done.created_at <= deadline_at:
+                    continue
+                if done is None and deadline_at > data.window.end:
+                    waiting = True
+                    continue
+                late = "not escalated"
+                if done is not None:
+                    waited = calendar.seconds_between(triggered_at, done.created_at)
+                    late = f"escalated only after {format_duration(waited)}"
+                problems.append(
+                    f"{late} to {trigger.level} (due within "
+                    f"{format_duration(trigger.deadline.total_seconds())} of "
+                    f"{triggered_at:%Y-%m-%d %H:%M} UTC)"
+                )
+            if waiting and not problems:
+                pending += 1
+                continue
+            population_ids.append(conversation.conversation_id)
+            if problems:
+                evidence.append(
+                    EvidenceItem(conversation.conversation_id, (), None, "; ".join(problems) + ".")
+                )
+            else:
+                escalated_ok += 1
+        population = len(population_ids)
+        measures = {"cases_in_scope": population, "pending": pending}
+        if population == 0:
+            return Outcome.not_evaluated(
+                "No case called for or had an escalation in the audit window.", **measures
+            )
+        rate = share(escalated_ok, population)
+        assert rate is not None  # noqa: S101
+        return Outcome(
+            conforms=rate >= params.target,
+            statement=(
+                f"{escalated_ok} of {population} cases calling for or having an "
+                f"escalation ({percent(rate)}) followed the path "
+                f"{' → '.join(params.levels)} in time; {len(evidence)} did not."
+            ),
+            population=population,
+            conforming=escalated_ok,
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
+            evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
+        )
+
+    @staticmethod
+    def _triggered(
+        conversation: Conversation,
+        start: datetime,
+        patterns: list[tuple[Trigger, re.Pattern[str] | None]],
+        calendar: BusinessCalendar,
+        data: ControlInput,
+    ) -> list[tuple[Trigger, datetime]]:
+        resolved = next(
+            (
+                s.created_at
+                for s in conversation.statuses
+                if s.status in (Status.RESOLVED, Status.CLOSED)
+            ),
+            None,
+        )
+        result: list[tuple[Trigger, datetime]] = []
+        for trigger, pattern in patterns:
+            moments: list[datetime] = []
+            if trigger.after is not None:
+                aged = calendar.add(start, trigger.after)
+                if (resolved is None or resolved > aged) and aged < data.window.end:
+                    moments.append(aged)
+            if pattern is not None:
+                moments += [
+                    m.created_at
+                    for m in conversation.messages
+                    if m.is_customer_inbound and pattern.search(m.text)
+                ]
+            moments = [m for m in moments if m in data.window]
+            if moments:
+                result.append((trigger, min(moments)))
+        return result
+
+    @staticmethod
+    def _path_problems(conversation: Conversation, rank: dict[str, int]) -> list[str]:
+        problems: list[str] = []
+        reached = 0
+        for escalation in sorted(conversation.escalations, key=lambda e: e.created_at):
+            level = rank.get(escalation.to)
+            if level is None:
+                problems.append(f"escalated to '{escalation.to}', which is not on the path")
+                continue
+            if level > reached + 1:
+                problems.append(f"escalated to {escalation.to} skipping a level")
+            reached = max(reached, level)
+        return problems

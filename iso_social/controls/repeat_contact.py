@@ -1,0 +1,108 @@
+"""Customers should not have to contact the organisation again about an unresolved case
+(ISO 10002:2018 8.6; ISO 9001:2015 9.1.2: repeat contacts are a dissatisfaction signal).
+
+Contacts are grouped by customer (the author of their first message: a handle, an address, or a
+pseudonym, the same across channels when ingested with the same pseudonym key). A conversation
+started within `within` of an earlier one by the same customer, on any channel, while that
+earlier case was unresolved (no `resolved` or `closed` status before the new contact; a case
+without status records counts as unresolved), is a repeat contact. The population is the
+customers' contacts that start in the window; the rate is the share that are not repeats.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iso_social.clock import Duration, format_duration
+from iso_social.controls.base import ControlInput, percent, share
+from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
+
+_DONE = (Status.RESOLVED, Status.CLOSED)
+
+
+class RepeatContactParams(BaseModel):
+    """Parameters of `repeat_contact`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    within: Duration = timedelta(days=7)
+    target: Annotated[float, Field(ge=0, le=1)] = 0.90
+
+
+def _resolved_before(conversation: Conversation, moment: datetime) -> bool:
+    return any(s.status in _DONE and s.created_at < moment for s in conversation.statuses)
+
+
+class RepeatContact:
+    """Share of contacts that are not a repeat about an unresolved case."""
+
+    type_name: ClassVar[str] = "repeat_contact"
+    params_model: ClassVar[type[BaseModel]] = RepeatContactParams
+    summary: ClassVar[str] = "share of contacts that are not repeats about an unresolved case"
+
+    def evaluate(self, data: ControlInput, params: RepeatContactParams) -> Outcome:
+        """Find each customer's contacts that follow an unresolved one within the period."""
+        by_customer: dict[str, list[tuple[datetime, Conversation]]] = defaultdict(list)
+        for conversation in data.conversations:
+            first = conversation.first_customer_message
+            if first is not None and first.author:
+                by_customer[first.author.lower()].append((first.created_at, conversation))
+        evidence: list[EvidenceItem] = []
+        population_ids: list[str] = []
+        repeaters: set[str] = set()
+        for customer, contacts in by_customer.items():
+            contacts.sort(key=lambda item: (item[0], item[1].conversation_id))
+            for index, (moment, conversation) in enumerate(contacts):
+                if moment not in data.window:
+                    continue
+                population_ids.append(conversation.conversation_id)
+                earlier = [
+                    (when, c)
+                    for when, c in contacts[:index]
+                    if moment - when <= params.within and not _resolved_before(c, moment)
+                ]
+                if not earlier:
+                    continue
+                when, previous = earlier[-1]
+                repeaters.add(customer)
+                evidence.append(
+                    EvidenceItem(
+                        conversation.conversation_id,
+                        (previous.conversation_id,),
+                        (moment - when).total_seconds(),
+                        f"the customer contacted again on {conversation.channel.value} "
+                        f"{format_duration((moment - when).total_seconds())} after an unresolved "
+                        f"contact on {previous.channel.value} ({previous.conversation_id}).",
+                    )
+                )
+        population = len(population_ids)
+        measures = {
+            "customers": len(by_customer),
+            "customers_with_repeats": len(repeaters),
+            "within_seconds": params.within.total_seconds(),
+        }
+        if population == 0:
+            return Outcome.not_evaluated("No customer contact in the audit window.", **measures)
+        rate = share(population - len(evidence), population)
+        assert rate is not None  # noqa: S101
+        return Outcome(
+            conforms=rate >= params.target,
+            statement=(
+                f"{len(evidence)} of {population} contacts ({percent(1 - rate)}) were "
+                f"repeats within {format_duration(params.within.total_seconds())} about "
+                f"an unresolved case, from {len(repeaters)} customers; the target is "
+                f"{percent(params.target)} of contacts without a repeat."
+            ),
+            population=population,
+            conforming=population - len(evidence),
+            nonconforming=len(evidence),
+            rate=rate,
+            target=params.target,
+            measures=measures,
+            evidence=tuple(evidence),
+            population_ids=tuple(population_ids),
+        )

@@ -1,0 +1,73 @@
+"""escalation_path: triggers by age and words; in time, allowed, without skipping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from iso_social.controls import ControlInput
+from iso_social.controls.escalation_path import EscalationPath, EscalationPathParams
+from iso_social.domain import Conversation, Escalation, Window
+from tests.conftest import T0
+
+Make = Callable[..., Conversation]
+WINDOW = Window(T0 - timedelta(days=1), T0 + timedelta(days=10))
+
+
+def escalate(conversation: Conversation, hours: float, to: str) -> Conversation:
+    step = Escalation(conversation.conversation_id, T0 + timedelta(hours=hours), to, "agent-1")
+    return replace(conversation, escalations=(*conversation.escalations, step))
+
+
+def with_text(conversation: Conversation, text: str) -> Conversation:
+    messages = (replace(conversation.messages[0], text=text), *conversation.messages[1:])
+    return replace(conversation, messages=messages)
+
+
+def evaluate(*conversations: Conversation):  # type: ignore[no-untyped-def]
+    return EscalationPath().evaluate(
+        ControlInput(window=WINDOW, conversations=conversations), EscalationPathParams()
+    )
+
+
+def test_legal_words_need_an_escalation_without_skipping(make_conversation: Make) -> None:
+    lawyer = with_text(
+        make_conversation("c1", (0, "in"), (5, "out")), "Voy a poner una denuncia en la OMIC"
+    )
+    skipped = escalate(lawyer, 2, "legal")
+    proper = escalate(escalate(lawyer, 1, "supervisor"), 2, "quality_manager")
+    proper = escalate(proper, 3, "legal")
+    outcome = evaluate(
+        replace(skipped, conversation_id="a"),
+        replace(proper, conversation_id="b"),
+        replace(lawyer, conversation_id="c"),
+    )
+    assert (outcome.population, outcome.conforming) == (3, 1)
+    details = {e.conversation_id: e.detail for e in outcome.evidence}
+    assert "skipping a level" in details["a"]
+    assert "not escalated to legal (due within 24 h" in details["c"]
+
+
+def test_old_unresolved_cases_go_to_a_supervisor(make_conversation: Make) -> None:
+    old = make_conversation("c1", (0, "in"), (5, "out"))
+    late = escalate(old, 60, "supervisor")
+    outcome = evaluate(late)
+    assert outcome.nonconforming == 1
+    assert "escalated only after 12 h to supervisor" in outcome.evidence[0].detail
+    assert evaluate(escalate(old, 49, "supervisor")).conforms is True
+    assert (
+        evaluate(escalate(old, 49, "the boss"))
+        .evidence[0]
+        .detail.startswith("escalated to 'the boss', which is not on the path")
+    )
+
+
+def test_trigger_levels_must_be_on_the_path() -> None:
+    with pytest.raises(ValidationError, match="not one of the levels"):
+        EscalationPathParams.model_validate({"triggers": [{"level": "ceo", "after": "1h"}]})
+    with pytest.raises(ValidationError, match="needs `after`"):
+        EscalationPathParams.model_validate({"triggers": [{"level": "legal"}]})

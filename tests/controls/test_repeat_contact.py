@@ -1,0 +1,45 @@
+"""repeat_contact: a customer coming back, on any channel, about an unresolved case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from iso_social.controls import ControlInput
+from iso_social.controls.repeat_contact import RepeatContact, RepeatContactParams
+from iso_social.domain import Channel, Conversation, Status, StatusChange, Window
+from tests.conftest import T0
+
+Make = Callable[..., Conversation]
+WINDOW = Window(T0 - timedelta(days=1), T0 + timedelta(days=30))
+
+
+def by(author: str, conversation: Conversation) -> Conversation:
+    messages = tuple(
+        replace(m, author=author) if m.is_customer_inbound else m for m in conversation.messages
+    )
+    return replace(conversation, messages=messages)
+
+
+def test_repeats_across_channels_unless_resolved(make_conversation: Make) -> None:
+    first = by("ana", make_conversation("c1", (0, "in"), (10, "out")))
+    again = by("ana", make_conversation("c2", (2 * 24 * 60, "in"), channel=Channel.EMAIL))
+    resolved = by(
+        "bo",
+        make_conversation(
+            "c3",
+            (0, "in"),
+            statuses=(StatusChange("c3", T0 + timedelta(hours=1), Status.RESOLVED),),
+        ),
+    )
+    back = by("bo", make_conversation("c4", (24 * 60, "in")))
+    late = by("ana", make_conversation("c5", (20 * 24 * 60, "in")))
+    outcome = RepeatContact().evaluate(
+        ControlInput(window=WINDOW, conversations=[first, again, resolved, back, late]),
+        RepeatContactParams(within="7d"),
+    )
+    assert (outcome.population, outcome.nonconforming) == (5, 1)
+    (item,) = outcome.evidence
+    assert item.conversation_id == "c2" and item.message_ids == ("c1",)
+    assert "on email 2 d after an unresolved contact on twitter" in item.detail
