@@ -1,31 +1,88 @@
 """Evaluate policies over conversations: pure, with no I/O.
 
-Each control gets the conversations and calls of its channels; its `Outcome` is graded with the
-control's severity from the policy into a `Finding`. A control type that raises is a bug in that
-type, not in the audit: it is reported as `not_evaluated` with the error's type, so one broken
-plug-in cannot hide the results of every other control.
+Each control gets the conversations and calls of its channels; its `Outcome` is graded into a
+`Finding`: the target decides conformity, the control's `grading` bands (or else its severity)
+the grade of a shortfall, and an outcome that is major on its own (an agent publishing a card
+number) is never graded lower. Waivers in force then apply: items of waived conversations leave
+the count, and a control waived as a whole is `waived` instead of nonconforming. Waivers are
+judged on the audit window's last day, so a rerun gives the same verdict; an expired waiver no
+longer applies and is reported as a warning.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
 
 from iso_social.controls import ControlInput, control_types
 from iso_social.domain import Call, Conversation, Finding, Outcome, Verdict, Window
-from iso_social.policy import Control, Policy
+from iso_social.policy import Control, Policy, Waiver
 
 
 def grade(outcome: Outcome, control: Control) -> Verdict:
-    """The verdict of an outcome under the control's severity."""
+    """The verdict of an outcome: conforms, or a grade from the bands or the severity."""
     if outcome.conforms is None:
         return Verdict.NOT_EVALUATED
     if outcome.conforms:
         return Verdict.CONFORMS
     graded = Verdict.for_severity(control.spec.severity)
+    bands = [b for b in control.spec.grading if outcome.rate is not None and outcome.rate < b.below]
+    if bands:
+        graded = Verdict.for_severity(min(bands, key=lambda b: b.below).grade)
     if outcome.grade_floor is not None:
         floor = Verdict.for_severity(outcome.grade_floor)
         return floor if floor.rank > graded.rank else graded
     return graded
+
+
+def _waiver_record(waiver: Waiver, waived_items: int) -> dict[str, Any]:
+    scope = waiver.scope
+    return {
+        "justification": waiver.justification,
+        "approved_by": waiver.approved_by,
+        "approved_on": waiver.approved_on.isoformat(),
+        "expires": waiver.expires.isoformat(),
+        "scope": {
+            "channels": [c.value for c in scope.channels],
+            "conversations": list(scope.conversations),
+            "from": scope.start.isoformat() if scope.start else None,
+            "to": scope.end.isoformat() if scope.end else None,
+        },
+        "items_waived": waived_items,
+    }
+
+
+def _covers_window(waiver: Waiver, control: Control, window: Window) -> bool:
+    scope = waiver.scope
+    if scope.conversations:
+        return False
+    if scope.channels and not set(control.spec.channels) <= set(scope.channels):
+        return False
+    last_day = (window.end - timedelta(microseconds=1)).date()
+    return (scope.start is None or scope.start <= window.start.date()) and (
+        scope.end is None or scope.end >= last_day
+    )
+
+
+def _without_items(outcome: Outcome, conversations: set[str]) -> tuple[Outcome, int]:
+    kept = tuple(e for e in outcome.evidence if e.conversation_id not in conversations)
+    removed = len(outcome.evidence) - len(kept)
+    if not removed:
+        return outcome, 0
+    population = outcome.population - removed
+    rate = outcome.conforming / population if population else None
+    conforms = None if rate is None else rate >= (outcome.target or 0)
+    return dataclasses.replace(
+        outcome,
+        evidence=kept,
+        nonconforming=len(kept),
+        population=population,
+        rate=rate,
+        conforms=conforms,
+        statement=f"{outcome.statement} {removed} waived cases are not counted.",
+    ), removed
 
 
 def evaluate_control(
@@ -43,8 +100,24 @@ def evaluate_control(
         calls=[c for c in calls if not channels or c.channel in channels],
         calendars=policy.calendars(),
     )
-    control_type = control_types()[control.spec.type]
-    outcome = control_type.evaluate(data, control.params)
+    outcome = control_types()[control.spec.type].evaluate(data, control.params)
+    last_day: date = (window.end - timedelta(microseconds=1)).date()
+    waivers, warnings, whole = [], [], False
+    for waiver in (w for w in policy.document.waivers if w.control == control.spec.id):
+        if waiver.expires <= last_day:
+            warnings.append(
+                f"{control.spec.id}: the waiver approved by {waiver.approved_by} "
+                f"expired on {waiver.expires}; the control is evaluated normally"
+            )
+            continue
+        removed = 0
+        if waiver.scope.conversations:
+            outcome, removed = _without_items(outcome, set(waiver.scope.conversations))
+        whole = whole or _covers_window(waiver, control, window)
+        waivers.append(_waiver_record(waiver, removed))
+    verdict = grade(outcome, control)
+    if whole and verdict.rank > 0:
+        verdict = Verdict.WAIVED
     spec = control.spec
     return Finding(
         control_id=spec.id,
@@ -54,9 +127,11 @@ def evaluate_control(
         channels=tuple(c.value for c in spec.channels),
         clauses=spec.clauses,
         severity=spec.severity,
-        verdict=grade(outcome, control),
+        verdict=verdict,
         outcome=outcome,
         params=control.params.model_dump(mode="json"),
+        waivers=tuple(waivers),
+        warnings=tuple(warnings),
     )
 
 
@@ -73,3 +148,6 @@ def evaluate_policy(
         for control in policy.controls
     ]
     return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
+
+
+__all__ = ["evaluate_control", "evaluate_policy", "grade"]

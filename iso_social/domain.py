@@ -260,6 +260,8 @@ class Finding:
     verdict: Verdict
     outcome: Outcome
     params: Mapping[str, Any] = field(default_factory=dict)
+    waivers: tuple[Mapping[str, Any], ...] = ()  # waivers in force for this control
+    warnings: tuple[str, ...] = ()  # e.g. an expired waiver
 
 
 def now_utc() -> datetime:

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from iso_social.clock import BusinessCalendar, CalendarSpec
 from iso_social.controls import control_types
@@ -26,6 +33,39 @@ from iso_social.errors import PolicyError, PolicyErrors
 POLICY_SUFFIXES = (".yaml", ".yml")
 ControlId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class Band(BaseModel):
+    """A grade for a measured share below a threshold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    below: Annotated[float, Field(gt=0, le=1)]
+    grade: Severity
+
+
+class WaiverScope(BaseModel):
+    """What a waiver covers: channels, conversations and/or a period (all of it by default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    channels: tuple[Channel, ...] = ()
+    conversations: tuple[str, ...] = ()
+    start: date | None = Field(default=None, alias="from")
+    end: date | None = Field(default=None, alias="to")
+
+
+class Waiver(BaseModel):
+    """An approved, justified and expiring exception to a control."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    control: str
+    justification: Text
+    approved_by: Text
+    approved_on: date
+    expires: date
+    scope: WaiverScope = Field(default_factory=WaiverScope)
 
 
 class ControlSpec(BaseModel):
@@ -40,6 +80,7 @@ class ControlSpec(BaseModel):
     channels: tuple[Channel, ...] = ()
     clauses: tuple[str, ...] = ()
     severity: Severity
+    grading: tuple[Band, ...] = ()
     params: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -70,6 +111,17 @@ class PolicyDocument(BaseModel):
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
     corrective_action: CorrectiveActionSpec = Field(default_factory=CorrectiveActionSpec)
     controls: tuple[ControlSpec, ...]
+    waivers: tuple[Waiver, ...] = ()
+
+    @model_validator(mode="after")
+    def _waivers_name_controls(self) -> PolicyDocument:
+        known = {c.id for c in self.controls}
+        for waiver in self.waivers:
+            if waiver.control not in known:
+                raise ValueError(
+                    f"waiver for '{waiver.control}': no control with that id in this document"
+                )
+        return self
 
 
 @dataclass(frozen=True)
@@ -296,17 +348,17 @@ def _control_params(
         params = control_type.params_model.model_validate(raw_params)
     except ValidationError as exc:
         return None, _errors_from(exc, path, root, control_type.params_model, (*loc, "params"))
-    calendar = getattr(params, "calendar", None)
-    if isinstance(calendar, str) and calendar != "always" and calendar not in calendars:
-        return None, [
-            PolicyError(
-                path,
-                _location((*loc, "params", "calendar")),
-                f"unknown calendar '{calendar}'",
-                line=_node_line(root, (*loc, "params", "calendar")),
-                hint="define it under `calendars:` or use 'always' for calendar time",
-            )
-        ]
+    for where, name in _calendar_names(params.model_dump(), ("params",)):
+        if name != "always" and name not in calendars:
+            return None, [
+                PolicyError(
+                    path,
+                    _location((*loc, *where)),
+                    f"unknown calendar '{name}'",
+                    line=_node_line(root, (*loc, *where)),
+                    hint="define it under `calendars:` or use 'always' for calendar time",
+                )
+            ]
     return params, []
 
 
@@ -326,6 +378,18 @@ def policy_files(location: Path) -> list[Path]:
             )
         ]
     )
+
+
+def _calendar_names(
+    value: Any, where: tuple[str | int, ...]
+) -> Iterable[tuple[tuple[str | int, ...], str]]:
+    """Every calendar a control's parameters name, with its location."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "calendar" and isinstance(item, str):
+                yield (*where, key), item
+            else:
+                yield from _calendar_names(item, (*where, str(key)))
 
 
 def load_policies(locations: Iterable[Path]) -> list[Policy]:

@@ -154,6 +154,8 @@ def check(
         f"{summary_line(run.document)}; run {run.run_id} recorded (digest {run.digest[:16]}…)",
         file=sys.stderr,
     )
+    for warning in run.document.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     if comparison:
         print(
             f"compared with run {comparison['reference_run_id']}: "

@@ -17,8 +17,19 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
+from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
 from iso_social.controls.base import ControlInput, percent, share, time_measures
-from iso_social.domain import EvidenceItem, Outcome
+from iso_social.domain import Channel, EvidenceItem, Outcome
+
+
+class ChannelTarget(BaseModel):
+    """A channel's own deadline, calendar or target inside one control."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deadline: Duration | None = None
+    calendar: str | None = None
+    target: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
 class FirstResponseTimeParams(BaseModel):
@@ -29,6 +40,8 @@ class FirstResponseTimeParams(BaseModel):
     deadline: Duration = timedelta(hours=1)
     calendar: str = "always"
     target: Annotated[float, Field(ge=0, le=1)] = 0.95
+    per_channel: dict[Channel, ChannelTarget] = Field(default_factory=dict)
+    response: ResponseParams = ResponseField
 
 
 class FirstResponseTime:
@@ -40,31 +53,31 @@ class FirstResponseTime:
 
     def evaluate(self, data: ControlInput, params: FirstResponseTimeParams) -> Outcome:
         """Time each conversation's first human reply and compare the share with the target."""
-        calendar = data.calendar(params.calendar)
-        deadline_s = params.deadline.total_seconds()
-        basis = "calendar" if calendar.always else f"business ({params.calendar})"
         answered: list[float] = []
         evidence: list[EvidenceItem] = []
-        conforming = pending = unanswered = 0
         population_ids: list[str] = []
+        conforming = pending = unanswered = 0
+        by_channel: dict[str, list[int]] = {}  # channel -> [population, conforming]
         for conversation in data.conversations:
             first = conversation.first_customer_message
             if first is None or first.created_at not in data.window:
                 continue
-            reply = next(
-                (
-                    m
-                    for m in conversation.messages
-                    if m.is_human_agent_reply and m.created_at >= first.created_at
-                ),
-                None,
-            )
+            own = params.per_channel.get(conversation.channel, ChannelTarget())
+            calendar_name = own.calendar or params.calendar
+            calendar = data.calendar(calendar_name)
+            deadline = own.deadline or params.deadline
+            deadline_s = deadline.total_seconds()
+            basis = "calendar" if calendar.always else f"business ({calendar_name})"
+            counts = by_channel.setdefault(conversation.channel.value, [0, 0])
+            reply = first_response(conversation, first.created_at, params.response)
             if reply is not None:
                 elapsed = calendar.seconds_between(first.created_at, reply.created_at)
                 answered.append(elapsed)
                 population_ids.append(conversation.conversation_id)
+                counts[0] += 1
                 if elapsed <= deadline_s:
                     conforming += 1
+                    counts[1] += 1
                 else:
                     evidence.append(
                         EvidenceItem(
@@ -76,11 +89,12 @@ class FirstResponseTime:
                         )
                     )
                 continue
-            due = calendar.add(first.created_at, params.deadline)
+            due = calendar.add(first.created_at, deadline)
             if due > data.window.end:
                 pending += 1
                 continue
             unanswered += 1
+            counts[0] += 1
             population_ids.append(conversation.conversation_id)
             waited = calendar.seconds_between(first.created_at, data.window.end)
             evidence.append(
@@ -94,6 +108,14 @@ class FirstResponseTime:
                 )
             )
         population = conforming + len(evidence)
+        deadline_s = params.deadline.total_seconds()
+        basis = (
+            "calendar" if data.calendar(params.calendar).always else f"business ({params.calendar})"
+        )
+        channels = {
+            name: {"population": n, "conforming": ok, "rate": share(ok, n)}
+            for name, (n, ok) in sorted(by_channel.items())
+        }
         measures = {
             **time_measures(answered),
             "answered": len(answered),
@@ -101,6 +123,7 @@ class FirstResponseTime:
             "pending": pending,
             "deadline_seconds": deadline_s,
             "time_basis": basis,
+            "by_channel": channels,
         }
         if population == 0:
             return Outcome.not_evaluated(
@@ -110,14 +133,24 @@ class FirstResponseTime:
             )
         rate = share(conforming, population)
         assert rate is not None  # noqa: S101
+        short = [
+            name
+            for name, values in channels.items()
+            if (own_target := params.per_channel.get(Channel(name), ChannelTarget()).target)
+            is not None
+            and (values["rate"] or 0) < own_target
+        ]
+        statement = (
+            f"{conforming} of {population} conversations ({percent(rate)}) got a first "
+            f"human reply within {format_duration(deadline_s)} of {basis} time"
+            + (" (or their channel's own deadline)" if params.per_channel else "")
+            + f"; the target is {percent(params.target)}; {len(evidence)} did not"
+            + (f", {unanswered} of them never answered." if unanswered else ".")
+            + (f" Below their channel's own target: {', '.join(short)}." if short else "")
+        )
         return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{conforming} of {population} conversations ({percent(rate)}) got a first "
-                f"human reply within {format_duration(deadline_s)} of {basis} time; the "
-                f"target is {percent(params.target)}; {len(evidence)} did not"
-                + (f", {unanswered} of them never answered." if unanswered else ".")
-            ),
+            conforms=rate >= params.target and not short,
+            statement=statement,
             population=population,
             conforming=conforming,
             nonconforming=len(evidence),

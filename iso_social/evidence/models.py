@@ -76,6 +76,7 @@ def _finding_document(finding: Finding) -> dict[str, Any]:
         "clauses": list(finding.clauses),
         "severity": finding.severity.value,
         "params": dict(finding.params),
+        "waivers": [dict(w) for w in finding.waivers],
         "verdict": finding.verdict.value,
         "population": outcome.population,
         "conforming": outcome.conforming,
@@ -168,6 +169,7 @@ def build_document(
         ],
         "controls": [_finding_document(f) for f in findings],
         "nonconformities": nonconformities,
+        "warnings": [w for f in findings for w in f.warnings],
         "summary": summarise(findings),
     }
 

@@ -32,6 +32,7 @@ _MEASURE_LABEL = {
     "unanswered": "Never answered",
     "pending": "Pending (deadline not reached)",
     "time_basis": "Time basis",
+    "by_channel": "By channel",
 }
 
 
@@ -46,6 +47,14 @@ def _percent(value: float | None) -> str:
 def _measure(name: str, value: Any) -> str:
     if value is None:
         return "–"
+    if name == "by_channel" and isinstance(value, dict):
+        return (
+            "; ".join(
+                f"{channel}: {_percent(v.get('rate'))} of {v.get('population')}"
+                for channel, v in value.items()
+            )
+            or "–"
+        )
     if name in _SECONDS_MEASURES:
         return format_duration(float(value))
     return str(value)

@@ -53,3 +53,82 @@ def test_controls_only_see_their_channels(
     email = make_conversation("e1", (0, "in"), (600, "out"), channel=Channel.EMAIL)
     (finding,) = evaluate_policy([load_policy(example_policy)], WINDOW, [email])
     assert finding.verdict is Verdict.NOT_EVALUATED
+
+
+BANDED = EXAMPLE_POLICY.replace(
+    "    severity: major\n",
+    "    severity: observation\n    grading:\n      - {below: 0.9, grade: minor}\n"
+    "      - {below: 0.5, grade: major}\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("late", "verdict"),
+    [(1, Verdict.OBSERVATION), (2, Verdict.MINOR_NONCONFORMITY), (6, Verdict.MAJOR_NONCONFORMITY)],
+)
+def test_grading_bands(
+    tmp_path: Path, make_conversation: Callable[..., Conversation], late: int, verdict: Verdict
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(BANDED.replace("target: 0.95", "target: 0.95"))
+    conversations = [
+        make_conversation(f"c{i}", (0, "in"), (120 if i < late else 5, "out")) for i in range(10)
+    ]
+    (finding,) = evaluate_policy([load_policy(path)], WINDOW, conversations)
+    assert finding.verdict is verdict
+
+
+WAIVED = (
+    EXAMPLE_POLICY
+    + """\
+waivers:
+  - control: TW-FRT-01
+    justification: Outage of the social tool on 5 October; replies were impossible
+    approved_by: Head of customer service
+    approved_on: 2026-10-06
+    expires: EXPIRES
+    scope: SCOPE
+"""
+)
+
+
+def test_a_waiver_of_conversations_removes_them_from_the_count(
+    tmp_path: Path, make_conversation: Callable[..., Conversation]
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        WAIVED.replace("EXPIRES", "2027-01-01").replace("SCOPE", "{conversations: [c1]}")
+    )
+    late = make_conversation("c1", (0, "in"), (120, "out"))
+    ok = make_conversation("c2", (0, "in"), (5, "out"))
+    (finding,) = evaluate_policy([load_policy(path)], WINDOW, [late, ok])
+    assert finding.verdict is Verdict.CONFORMS and finding.outcome.population == 1
+    assert finding.waivers[0]["items_waived"] == 1
+    assert "1 waived cases are not counted" in finding.outcome.statement
+
+
+def test_a_whole_control_waiver_and_an_expired_one(
+    tmp_path: Path, make_conversation: Callable[..., Conversation]
+) -> None:
+    path = tmp_path / "p.yaml"
+    late = make_conversation("c1", (0, "in"), (120, "out"))
+    path.write_text(WAIVED.replace("EXPIRES", "2027-01-01").replace("SCOPE", "{}"))
+    (waived,) = evaluate_policy([load_policy(path)], WINDOW, [late])
+    assert waived.verdict is Verdict.WAIVED and waived.outcome.nonconforming == 1
+    path.write_text(WAIVED.replace("EXPIRES", "2026-10-06").replace("SCOPE", "{}"))
+    (expired,) = evaluate_policy([load_policy(path)], WINDOW, [late])
+    assert expired.verdict is Verdict.MAJOR_NONCONFORMITY and not expired.waivers
+    assert "expired on 2026-10-06" in expired.warnings[0]
+
+
+def test_a_waiver_must_name_a_control_of_its_document(tmp_path: Path) -> None:
+    from iso_social.errors import PolicyErrors
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        WAIVED.replace("EXPIRES", "2027-01-01")
+        .replace("SCOPE", "{}")
+        .replace("  - control: TW-FRT-01", "  - control: TW-XXX-99")
+    )
+    with pytest.raises(PolicyErrors, match="no control with that id"):
+        load_policy(path)
