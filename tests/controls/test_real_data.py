@@ -21,6 +21,11 @@ def test_shipped_policies_on_twitter_and_spanish_banking_logs(
         db=db,
         brands=["Citibanamex", "ContactoCitibmx"],
     )
+    pipeline.ingest_logs(
+        [shared_data / "spanish" / "airline_tweets_utf8_bom.csv"],
+        db=db,
+        brands=["Iberia", "vueling", "Ryanair", "AirEuropa"],
+    )
     policies = load_policies([resource_dir("policies")])
     used = {c.spec.type for p in policies for c in p.controls}
     assert used == {cls.type_name for cls in BUILTIN_CONTROL_TYPES}  # every type is shipped
