@@ -100,6 +100,15 @@ class Verdict(StrEnum):
         }[severity]
 
     @property
+    def grade(self) -> Severity | None:
+        """The nonconformity grade this verdict is (None when it is not one)."""
+        return {
+            Verdict.MAJOR_NONCONFORMITY: Severity.MAJOR,
+            Verdict.MINOR_NONCONFORMITY: Severity.MINOR,
+            Verdict.OBSERVATION: Severity.OBSERVATION,
+        }.get(self)
+
+    @property
     def rank(self) -> int:
         """Order of gravity: 3 major, 2 minor, 1 observation, 0 otherwise."""
         return {

@@ -89,7 +89,18 @@ def main(
 
 
 def _register() -> None:
-    from iso_social.cli import check, demo, evidence, generate, ingest, nc, policy, report, sample
+    from iso_social.cli import (
+        baseline,
+        check,
+        demo,
+        evidence,
+        generate,
+        ingest,
+        nc,
+        policy,
+        report,
+        sample,
+    )
 
     app.command(name="ingest")(ingest.ingest)
     app.command(name="check")(check.check)
@@ -100,6 +111,7 @@ def _register() -> None:
     app.add_typer(evidence.app, name="evidence")
     app.add_typer(nc.app, name="nc")
     app.add_typer(sample.app, name="sample")
+    app.add_typer(baseline.app, name="baseline")
 
 
 _register()

@@ -14,11 +14,15 @@ from iso_social.cli._options import DbOpt, FailOn, parse_moment, plural, setting
 _GRAVITY = {FailOn.major: 3, FailOn.minor: 2, FailOn.observation: 1, FailOn.never: 99}
 
 
-def exit_code_for(document: dict[str, Any], fail_on: FailOn) -> int:
-    """1 when any control's verdict is at or above `fail_on`, else 0."""
-    from iso_social.domain import Verdict
-
-    worst = max((Verdict(c["verdict"]).rank for c in document["controls"]), default=0)
+def exit_code_for(
+    document: dict[str, Any], fail_on: FailOn, considered: list[dict[str, Any]] | None = None
+) -> int:
+    """1 when a nonconformity at or above `fail_on` is among those considered (all of them, or
+    those not in the baseline), else 0."""
+    if considered is None:
+        considered = document["nonconformities"]
+    gravity = {"observation": 1, "minor": 2, "major": 3}
+    worst = max((gravity[nc["grade"]] for nc in considered), default=0)
     return 1 if worst >= _GRAVITY[fail_on] else 0
 
 
@@ -78,9 +82,9 @@ def check(
         typer.Option(
             "--format",
             "-f",
-            metavar="table|json",
+            metavar="FORMAT",
             envvar="ISO_SOCIAL_FORMAT",
-            help="Output: table or json.",
+            help="Output: table, json, junit, markdown or csv (the nonconforming cases).",
         ),
     ] = "table",
     output: Annotated[
@@ -93,6 +97,29 @@ def check(
             help="Output file, or - for stdout.",
         ),
     ] = "-",
+    output_json: Annotated[
+        Path | None, typer.Option("--output-json", metavar="FILE", help="Also write JSON.")
+    ] = None,
+    output_junit: Annotated[
+        Path | None, typer.Option("--output-junit", metavar="FILE", help="Also write JUnit XML.")
+    ] = None,
+    output_markdown: Annotated[
+        Path | None,
+        typer.Option("--output-markdown", metavar="FILE", help="Also write Markdown."),
+    ] = None,
+    output_csv: Annotated[
+        Path | None,
+        typer.Option("--output-csv", metavar="FILE", help="Also write the cases as CSV."),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            envvar="ISO_SOCIAL_BASELINE",
+            help="Fail only on nonconformities not in this baseline (or graver than there).",
+        ),
+    ] = None,
     compare: Annotated[
         str | None,
         typer.Option(
@@ -122,20 +149,20 @@ def check(
     from iso_social import pipeline
     from iso_social.cli import error_boundary
     from iso_social.errors import ConfigError
+    from iso_social.evidence.baseline import load_baseline, new_nonconformities
     from iso_social.policy import load_policies
-    from iso_social.report import ReportFormat
 
     with error_boundary():
-        if fmt not in ("table", "json"):
+        if fmt not in CHECK_FORMATS:
             raise ConfigError(
                 "--format",
                 f"'{fmt}' is not a check output format",
-                hint="use --format table or --format json",
+                hint=f"use one of: {', '.join(CHECK_FORMATS)}",
             )
         current = settings(db)
-        loaded = load_policies(policies or [current.policies_dir])
+        accepted = load_baseline(baseline) if baseline else None
         run = pipeline.run_check(
-            loaded,
+            load_policies(policies or [current.policies_dir]),
             db=current.db,
             start=parse_moment("--from", start),
             end=parse_moment("--to", end),
@@ -143,13 +170,39 @@ def check(
         )
         comparison = pipeline.compare_with(current.db, run, compare) if compare else None
         color = fmt == "table" and output == "-" and sys.stdout.isatty()
-        if comparison and fmt == "json":
-            document = {**run.output_document(), "comparison": comparison}
-            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-            write_output(output, text.encode())
-        else:
-            rendered = pipeline.render_report(run, ReportFormat(fmt), current, color=color)
-            write_output(output, rendered)
+        write_output(output, _render(run, fmt, current, comparison, color))
+        extra = {
+            "json": output_json,
+            "junit": output_junit,
+            "markdown": output_markdown,
+            "csv": output_csv,
+        }
+        for name, path in extra.items():
+            if path is not None:
+                write_output(str(path), _render(run, name, current, comparison, False))
+    considered = new_nonconformities(run, accepted) if accepted is not None else None
+    _report_to_stderr(run, comparison, considered)
+    raise typer.Exit(exit_code_for(run.document, fail_on, considered))
+
+
+CHECK_FORMATS = ("table", "json", "junit", "markdown", "csv")
+
+
+def _render(
+    run: Any, fmt: str, current: Any, comparison: dict[str, Any] | None, color: bool
+) -> bytes:
+    from iso_social import pipeline
+    from iso_social.report import ReportFormat
+
+    if comparison and fmt == "json":
+        document = {**run.output_document(), "comparison": comparison}
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+    return pipeline.render_report(run, ReportFormat(fmt), current, color=color)
+
+
+def _report_to_stderr(
+    run: Any, comparison: dict[str, Any] | None, considered: list[dict[str, Any]] | None
+) -> None:
     print(
         f"{summary_line(run.document)}; run {run.run_id} recorded (digest {run.digest[:16]}…)",
         file=sys.stderr,
@@ -165,4 +218,10 @@ def check(
             f"({', '.join(comparison['resolved']) or '-'})",
             file=sys.stderr,
         )
-    raise typer.Exit(exit_code_for(run.document, fail_on))
+    if considered is not None:
+        known = len(run.document["nonconformities"]) - len(considered)
+        print(
+            f"baseline: {known} nonconformities are in the baseline; "
+            f"{len(considered)} new or graver",
+            file=sys.stderr,
+        )

@@ -126,7 +126,7 @@ def build_document(
         {
             "id": nonconformity_id(f),
             "control_id": f.control_id,
-            "grade": f.severity.value,
+            "grade": f.verdict.grade.value if f.verdict.grade else f.severity.value,
             "verdict": f.verdict.value,
             "statement": f"Requirement: {f.title} ({', '.join(f.clauses) or 'no clause cited'}). "
             f"Finding: {f.outcome.statement}",

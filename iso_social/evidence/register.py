@@ -135,6 +135,12 @@ def _set(connection: Connection, nc_id: str, **values: Any) -> None:
     connection.execute(update(NONCONFORMITY).where(NONCONFORMITY.c.id == nc_id).values(**values))
 
 
+def _grade(control: Mapping[str, Any]) -> str:
+    """The grade the run gave the control (bands and major-on-its-own findings included)."""
+    grade = Verdict(control["verdict"]).grade
+    return grade.value if grade else str(control["severity"])
+
+
 def update_from_run(
     connection: Connection, run: RecordedRun, follow_up: Mapping[str, FollowUp]
 ) -> None:
@@ -157,7 +163,7 @@ def update_from_run(
                         id=nc_id,
                         control_id=control["id"],
                         policy_id=control["policy_id"],
-                        grade=control["severity"],
+                        grade=_grade(control),
                         statement=statement,
                         status=NcStatus.OPEN.value,
                         first_seen_run=run.run_id,
@@ -203,7 +209,7 @@ def _fails_again(
     run: RecordedRun,
     settings: FollowUp,
 ) -> None:
-    at, grade = run.created_at, control["severity"]
+    at, grade = run.created_at, _grade(control)
     values: dict[str, Any] = {
         "last_seen_run": run.run_id,
         "statement": statement,

@@ -6,8 +6,11 @@ from enum import StrEnum
 
 from iso_social.report.base import Reporter, ReportOptions
 from iso_social.report.console import TableReporter
+from iso_social.report.csv import CsvReporter
 from iso_social.report.html import HtmlReporter
 from iso_social.report.json import JsonReporter
+from iso_social.report.junit import JUnitReporter
+from iso_social.report.markdown import MarkdownReporter
 from iso_social.report.pdf import PdfReporter
 
 
@@ -18,6 +21,9 @@ class ReportFormat(StrEnum):
     JSON = "json"
     HTML = "html"
     PDF = "pdf"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    CSV = "csv"
 
 
 REPORTERS: dict[ReportFormat, Reporter] = {
@@ -25,6 +31,9 @@ REPORTERS: dict[ReportFormat, Reporter] = {
     ReportFormat.JSON: JsonReporter(),
     ReportFormat.HTML: HtmlReporter(),
     ReportFormat.PDF: PdfReporter(),
+    ReportFormat.JUNIT: JUnitReporter(),
+    ReportFormat.MARKDOWN: MarkdownReporter(),
+    ReportFormat.CSV: CsvReporter(),
 }
 
 __all__ = ["REPORTERS", "ReportFormat", "ReportOptions", "Reporter"]
