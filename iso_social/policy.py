@@ -11,7 +11,7 @@ import difflib
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from iso_social.clock import BusinessCalendar, CalendarSpec
+from iso_social.clock import BusinessCalendar, CalendarSpec, Duration
 from iso_social.controls import control_types
 from iso_social.domain import Channel, Severity
 from iso_social.errors import PolicyError, PolicyErrors
@@ -84,6 +84,31 @@ class ControlSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+_CRON_FIELD = r"[\d*/,\-A-Za-z?]+"
+
+
+class ScheduleSpec(BaseModel):
+    """When a policy's controls are checked by `iso-social schedule run`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cron: (
+        Annotated[str, StringConstraints(pattern=rf"^\s*{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}\s*$")]
+        | None
+    ) = None
+    every: Duration | None = None
+    window: Duration = timedelta(days=30)
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> ScheduleSpec:
+        if (self.cron is None) == (self.every is None):
+            raise ValueError(
+                "give either `cron` (five fields, e.g. '0 * * * *') or `every` (e.g. 1h)"
+            )
+        return self
+
+
 class CorrectiveActionSpec(BaseModel):
     """How nonconformities raised under this document are followed through (ISO 9001 §10.2)."""
 
@@ -110,6 +135,7 @@ class PolicyDocument(BaseModel):
     description: str | None = None
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
     corrective_action: CorrectiveActionSpec = Field(default_factory=CorrectiveActionSpec)
+    schedule: ScheduleSpec | None = None
     controls: tuple[ControlSpec, ...]
     waivers: tuple[Waiver, ...] = ()
 

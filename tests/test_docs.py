@@ -45,7 +45,7 @@ def test_every_command_has_help_and_a_runnable_example(words: list[str]) -> None
 
     result = CliRunner().invoke(app, [*words, "--help"])
     assert result.exit_code == 0
-    is_group = words in (["policy"], ["evidence"], ["nc"], ["baseline"])
+    is_group = words in (["policy"], ["evidence"], ["nc"], ["baseline"], ["schedule"])
     assert is_group or "Example: iso-social " in result.stdout
 
 

@@ -100,6 +100,7 @@ def _register() -> None:
         policy,
         report,
         sample,
+        schedule,
     )
 
     app.command(name="ingest")(ingest.ingest)
@@ -112,6 +113,7 @@ def _register() -> None:
     app.add_typer(nc.app, name="nc")
     app.add_typer(sample.app, name="sample")
     app.add_typer(baseline.app, name="baseline")
+    app.add_typer(schedule.app, name="schedule")
 
 
 _register()

@@ -265,6 +265,17 @@ class SampleReviewRow(SQLModel, table=True):
     recorded_at: datetime = _ts()
 
 
+class SchedulerLeaseRow(SQLModel, table=True):
+    """The lease that lets one scheduler act on a database at a time."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True)
+    holder: str
+    acquired_at: datetime = _ts()
+    expires_at: datetime = _ts()
+
+
 class FindingRow(SQLModel, table=True):
     """One control's result in one run, for trends and queries."""
 
@@ -301,3 +312,4 @@ NONCONFORMITY = _table(NonconformityRow)
 NONCONFORMITY_EVENT = _table(NonconformityEventRow)
 SAMPLE = _table(SampleRow)
 SAMPLE_REVIEW = _table(SampleReviewRow)
+SCHEDULER_LEASE = _table(SchedulerLeaseRow)

@@ -1,0 +1,89 @@
+"""`iso-social schedule`: run the checks declared in policy documents on their schedules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from iso_social.cli._options import DbOpt, settings
+
+app = typer.Typer(
+    help="Checks on a schedule (cron or intervals declared in policy documents).",
+    no_args_is_help=True,
+)
+
+PoliciesOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--policies",
+        "-p",
+        metavar="PATH",
+        envvar="ISO_SOCIAL_POLICIES",
+        help="Policy file or folder (repeatable) [default: the shipped policies/].",
+    ),
+]
+
+
+@app.command()
+def run(
+    policies: PoliciesOpt = None,
+    db: DbOpt = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another scheduler holds this database, wait to take over."),
+    ] = False,
+) -> None:
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C, which let the check in
+    flight finish. Only one scheduler may act on a database.
+
+    Example: iso-social schedule run --db sqlite:///audit.db --policies policies/
+    """
+    from iso_social import schedule
+    from iso_social.cli import error_boundary
+
+    current = settings(db)
+    schedule.configure_logging()
+    with error_boundary():
+        schedule.run_service(current.db, policies or [current.policies_dir], wait=wait)
+
+
+@app.command(name="list")
+def list_jobs(policies: PoliciesOpt = None) -> None:
+    """List the scheduled jobs and when each would run next.
+
+    Example: iso-social schedule list --policies policies/
+    """
+    from iso_social import schedule
+    from iso_social.cli import error_boundary
+    from iso_social.policy import load_policies
+
+    current = settings()
+    with error_boundary():
+        jobs = schedule.next_runs(load_policies(policies or [current.policies_dir]))
+    for spec, when in jobs:
+        at = f"{when:%Y-%m-%d %H:%M:%S %Z}" if when else "never"
+        print(f"{spec.id:28s} next {at}  {spec.describe()}")
+    if not jobs:
+        print("no policy document declares a schedule")
+
+
+@app.command(name="run-once")
+def run_once(
+    job: Annotated[str, typer.Argument(metavar="JOB")],
+    policies: PoliciesOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Run one scheduled job now, in the foreground.
+
+    Example: iso-social schedule run-once check:POL-CS-01
+    """
+    from iso_social import schedule
+    from iso_social.cli import error_boundary
+    from iso_social.policy import load_policies
+
+    current = settings(db)
+    schedule.configure_logging()
+    with error_boundary():
+        schedule.run_once(current.db, load_policies(policies or [current.policies_dir]), job)
