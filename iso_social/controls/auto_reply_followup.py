@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
-from iso_social.controls.base import ControlInput, percent, share, time_measures
+from iso_social.controls.base import ControlInput, Tally, percent, time_measures
 from iso_social.domain import AuthorRole, Direction, EvidenceItem, Message, Outcome
 
 
@@ -49,10 +49,7 @@ class AutoReplyFollowup:
         """Check the human follow-up of each conversation's first acknowledgement."""
         calendar = data.calendar(params.calendar)
         deadline_s = params.deadline.total_seconds()
-        times: list[float] = []
-        evidence: list[EvidenceItem] = []
-        population_ids: list[str] = []
-        conforming = pending = 0
+        tally = Tally()
         for conversation in data.conversations:
             first = conversation.first_customer_message
             ack = next(
@@ -67,66 +64,51 @@ class AutoReplyFollowup:
             )
             if ack is None or ack.created_at not in data.window:
                 continue
+            cid = conversation.conversation_id
             human = first_response(conversation, ack.created_at, params.response)
             if human is not None:
                 value = calendar.seconds_between(ack.created_at, human.created_at)
-                times.append(value)
-                population_ids.append(conversation.conversation_id)
                 if value <= deadline_s:
-                    conforming += 1
+                    tally.passed(cid, value)
                 else:
-                    evidence.append(
+                    tally.failed(
+                        cid,
                         EvidenceItem(
-                            conversation.conversation_id,
+                            cid,
                             (ack.message_id, human.message_id),
                             value,
                             f"the first human reply came {format_duration(value)} after the "
                             f"automated acknowledgement; the deadline is "
                             f"{format_duration(deadline_s)}.",
-                        )
+                        ),
+                        value,
                     )
-                continue
-            deadline_at = calendar.add(ack.created_at, params.deadline)
-            if deadline_at > data.window.end:
-                pending += 1
-                continue
-            population_ids.append(conversation.conversation_id)
-            silence = calendar.seconds_between(ack.created_at, data.window.end)
-            evidence.append(
-                EvidenceItem(
-                    conversation.conversation_id,
-                    (ack.message_id,),
-                    None,
-                    f"an automated acknowledgement was followed by {format_duration(silence)} of "
-                    "silence: no human reply by the end of the audit window.",
+            elif calendar.add(ack.created_at, params.deadline) > data.window.end:
+                tally.pending += 1
+            else:
+                silence = calendar.seconds_between(ack.created_at, data.window.end)
+                tally.failed(
+                    cid,
+                    EvidenceItem(
+                        cid,
+                        (ack.message_id,),
+                        None,
+                        f"an automated acknowledgement was followed by {format_duration(silence)} "
+                        "of silence: no human reply by the end of the audit window.",
+                    ),
                 )
-            )
-        population = conforming + len(evidence)
-        measures = {
-            **time_measures(times),
-            "followed_up": len(times),
-            "pending": pending,
-            "deadline_seconds": deadline_s,
-        }
-        if population == 0:
-            return Outcome.not_evaluated(
-                "No automated acknowledgement in the audit window.", **measures
-            )
-        rate = share(conforming, population)
-        assert rate is not None  # noqa: S101
-        return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{conforming} of {population} automated acknowledgements "
+        return tally.outcome(
+            target=params.target,
+            empty="No automated acknowledgement in the audit window.",
+            measures={
+                **time_measures(tally.values),
+                "followed_up": len(tally.values),
+                "pending": tally.pending,
+                "deadline_seconds": deadline_s,
+            },
+            statement=lambda rate: (
+                f"{tally.conforming} of {tally.population} automated acknowledgements "
                 f"({percent(rate)}) were followed by a human reply within "
                 f"{format_duration(deadline_s)}; the target is {percent(params.target)}."
             ),
-            population=population,
-            conforming=conforming,
-            nonconforming=len(evidence),
-            rate=rate,
-            target=params.target,
-            measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
         )

@@ -7,14 +7,14 @@ calendars; it returns an `Outcome`. The check stage adds the control id, clauses
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
 from iso_social.clock import BusinessCalendar, calendar_for
-from iso_social.domain import Call, Conversation, Outcome, Window
+from iso_social.domain import Call, Conversation, EvidenceItem, Outcome, Severity, Window
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,61 @@ def time_measures(values: list[float]) -> Mapping[str, float | None]:
         "p90_seconds": percentile(ordered, 90),
         "mean_seconds": sum(ordered) / len(ordered) if ordered else None,
     }
+
+
+@dataclass
+class Tally:
+    """A control's population as it is counted: items that conform, nonconforming items with
+    their evidence, items still pending, and measured values (for percentiles)."""
+
+    conforming: int = 0
+    pending: int = 0
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    population_ids: list[str] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def population(self) -> int:
+        """Items counted: conforming and nonconforming (pending ones are not)."""
+        return self.conforming + len(self.evidence)
+
+    def passed(self, item_id: str, value: float | None = None) -> None:
+        """Count a conforming item."""
+        self.conforming += 1
+        self.population_ids.append(item_id)
+        if value is not None:
+            self.values.append(value)
+
+    def failed(self, item_id: str, item: EvidenceItem, value: float | None = None) -> None:
+        """Count a nonconforming item with its evidence."""
+        self.evidence.append(item)
+        self.population_ids.append(item_id)
+        if value is not None:
+            self.values.append(value)
+
+    def outcome(
+        self,
+        *,
+        target: float,
+        empty: str,
+        statement: Callable[[float], str],
+        measures: Mapping[str, Any],
+        grade_floor: Severity | None = None,
+    ) -> Outcome:
+        """The outcome: not evaluated when nothing was counted, else the rate against target."""
+        if self.population == 0:
+            return Outcome.not_evaluated(empty, **measures)
+        rate = self.conforming / self.population
+        return Outcome(
+            conforms=rate >= target,
+            statement=statement(rate),
+            population=self.population,
+            conforming=self.conforming,
+            nonconforming=len(self.evidence),
+            rate=rate,
+            target=target,
+            measures=measures,
+            evidence=tuple(self.evidence),
+            population_ids=tuple(self.population_ids),
+            grade_floor=grade_floor,
+        )

@@ -25,7 +25,7 @@ from iso_social.controls._timeline import (
     elapsed,
     pauses,
 )
-from iso_social.controls.base import ControlInput, percent, share, time_measures
+from iso_social.controls.base import ControlInput, Tally, percent, time_measures
 from iso_social.domain import EvidenceItem, Message, Outcome
 
 
@@ -52,85 +52,63 @@ class NextResponseTime:
         """Time every wait of every conversation."""
         calendar = data.calendar(params.calendar)
         deadline_s = params.deadline.total_seconds()
-        waits: list[float] = []
-        evidence: list[EvidenceItem] = []
-        population_ids: list[str] = []
-        conforming = pending = 0
+        tally = Tally()
         for conversation in data.conversations:
             paused = pauses(conversation)
+            cid = conversation.conversation_id
             waiting: Message | None = None
-            seen_first = False
+            counted = params.include_first
             for message in conversation.messages:
                 if message.is_customer_inbound and waiting is None:
                     waiting = message
                 elif waiting is not None and counts_as_response(message, params.response):
-                    counted = seen_first or params.include_first
-                    seen_first = True
                     if counted and waiting.created_at in data.window:
                         value = elapsed(calendar, waiting.created_at, message.created_at, paused)
-                        waits.append(value)
-                        population_ids.append(
-                            f"{conversation.conversation_id}#{waiting.message_id}"
-                        )
+                        item = f"{cid}#{waiting.message_id}"
                         if value <= deadline_s:
-                            conforming += 1
+                            tally.passed(item, value)
                         else:
-                            evidence.append(
+                            tally.failed(
+                                item,
                                 EvidenceItem(
-                                    conversation.conversation_id,
+                                    cid,
                                     (waiting.message_id, message.message_id),
                                     value,
                                     f"the customer waited {format_duration(value)} for an answer; "
                                     f"the deadline is {format_duration(deadline_s)}.",
-                                )
+                                ),
+                                value,
                             )
-                    waiting = None
-            if (
-                waiting is None
-                or not (seen_first or params.include_first)
-                or waiting.created_at not in data.window
-            ):
+                    waiting, counted = None, True
+            if waiting is None or not counted or waiting.created_at not in data.window:
                 continue
             deadline_at: datetime = due(calendar, waiting.created_at, params.deadline, paused)
             if deadline_at > data.window.end:
-                pending += 1
-                continue
-            population_ids.append(f"{conversation.conversation_id}#{waiting.message_id}")
-            evidence.append(
-                EvidenceItem(
-                    conversation.conversation_id,
-                    (waiting.message_id,),
-                    None,
-                    f"no answer by the end of the audit window; the deadline passed on "
-                    f"{deadline_at:%Y-%m-%d %H:%M} UTC.",
+                tally.pending += 1
+            else:
+                tally.failed(
+                    f"{cid}#{waiting.message_id}",
+                    EvidenceItem(
+                        cid,
+                        (waiting.message_id,),
+                        None,
+                        f"no answer by the end of the audit window; the deadline passed on "
+                        f"{deadline_at:%Y-%m-%d %H:%M} UTC.",
+                    ),
                 )
-            )
-        population = conforming + len(evidence)
-        measures = {
-            **time_measures(waits),
-            "waits_answered": len(waits),
-            "pending": pending,
-            "deadline_seconds": deadline_s,
-        }
-        if population == 0:
-            return Outcome.not_evaluated(
-                "No customer message awaited a next reply in the audit window.", **measures
-            )
-        rate = share(conforming, population)
-        assert rate is not None  # noqa: S101
-        return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{conforming} of {population} customer waits ({percent(rate)}) were "
-                f"answered within {format_duration(deadline_s)}; the target is "
+        answered = len(tally.values)
+        return tally.outcome(
+            target=params.target,
+            empty="No customer message awaited a next reply in the audit window.",
+            measures={
+                **time_measures(tally.values),
+                "waits_answered": answered,
+                "pending": tally.pending,
+                "deadline_seconds": deadline_s,
+            },
+            statement=lambda rate: (
+                f"{tally.conforming} of {tally.population} customer waits ({percent(rate)}) "
+                f"were answered within {format_duration(deadline_s)}; the target is "
                 f"{percent(params.target)}."
             ),
-            population=population,
-            conforming=conforming,
-            nonconforming=len(evidence),
-            rate=rate,
-            target=params.target,
-            measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
         )

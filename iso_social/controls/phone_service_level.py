@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, NonNegativeDuration, format_duration
-from iso_social.controls.base import ControlInput, percent, share, time_measures
+from iso_social.controls.base import ControlInput, Tally, percent, share, time_measures
 from iso_social.domain import EvidenceItem, Outcome
 
 
@@ -41,10 +41,8 @@ class PhoneServiceLevel:
     def evaluate(self, data: ControlInput, params: PhoneServiceLevelParams) -> Outcome:
         """Count calls answered in time against every call offered (less short abandons)."""
         threshold = params.answer_within.total_seconds()
-        waits: list[float] = []
-        evidence: list[EvidenceItem] = []
-        conforming = abandoned = short = 0
-        population_ids: list[str] = []
+        tally = Tally()
+        abandoned = short = 0
         for call in data.calls:
             if params.queues and call.queue not in params.queues:
                 continue
@@ -54,59 +52,47 @@ class PhoneServiceLevel:
                     short += 1
                     continue
                 abandoned += 1
-                population_ids.append(call.call_id)
-                evidence.append(
+                tally.failed(
+                    call.call_id,
                     EvidenceItem(
                         call.call_id,
                         (call.call_id,),
                         waited,
                         f"caller hung up after {format_duration(waited)} in queue "
                         f"'{call.queue or 'default'}' without an answer.",
-                    )
+                    ),
                 )
                 continue
             wait = (call.answered_at - call.offered_at).total_seconds()
-            waits.append(wait)
-            population_ids.append(call.call_id)
             if wait <= threshold:
-                conforming += 1
+                tally.passed(call.call_id, wait)
             else:
-                evidence.append(
+                tally.failed(
+                    call.call_id,
                     EvidenceItem(
                         call.call_id,
                         (call.call_id,),
                         wait,
                         f"answered after {format_duration(wait)}; the threshold is "
                         f"{format_duration(threshold)}.",
-                    )
+                    ),
+                    wait,
                 )
-        population = conforming + len(evidence)
-        measures = {
-            **time_measures(waits),
-            "answered": len(waits),
-            "abandoned": abandoned,
-            "short_abandons_excluded": short,
-            "abandonment_rate": share(abandoned, population + short),
-            "answer_within_seconds": threshold,
-        }
-        if population == 0:
-            return Outcome.not_evaluated("No call offered in the audit window.", **measures)
-        rate = share(conforming, population)
-        assert rate is not None  # noqa: S101
-        return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{conforming} of {population} offered calls ({percent(rate)}) were "
-                f"answered within {format_duration(threshold)}; the target is "
-                f"{percent(params.target)}; {abandoned} callers hung up after waiting "
-                f"and {short} short abandons were excluded."
-            ),
-            population=population,
-            conforming=conforming,
-            nonconforming=len(evidence),
-            rate=rate,
+        return tally.outcome(
             target=params.target,
-            measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
+            empty="No call offered in the audit window.",
+            measures={
+                **time_measures(tally.values),
+                "answered": len(tally.values),
+                "abandoned": abandoned,
+                "short_abandons_excluded": short,
+                "abandonment_rate": share(abandoned, tally.population + short),
+                "answer_within_seconds": threshold,
+            },
+            statement=lambda rate: (
+                f"{tally.conforming} of {tally.population} offered calls ({percent(rate)}) "
+                f"were answered within {format_duration(threshold)}; the target is "
+                f"{percent(params.target)}; {abandoned} callers hung up after waiting and "
+                f"{short} short abandons were excluded."
+            ),
         )

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import due, elapsed, pauses
-from iso_social.controls.base import ControlInput, percent, share, time_measures
+from iso_social.controls.base import ControlInput, Tally, percent, time_measures
 from iso_social.domain import EvidenceItem, Outcome, Status
 
 _ENDS = (Status.RESOLVED, Status.CLOSED)
@@ -45,10 +45,8 @@ class ResolutionTime:
         """Measure every resolution cycle that starts in the window."""
         calendar = data.calendar(params.calendar)
         deadline_s = params.deadline.total_seconds()
-        times: list[float] = []
-        evidence: list[EvidenceItem] = []
-        population_ids: list[str] = []
-        conforming = pending = no_status = reopened = 0
+        tally = Tally()
+        no_status = reopened = 0
         for conversation in data.conversations:
             first = conversation.first_customer_message
             if first is None:
@@ -67,6 +65,7 @@ class ResolutionTime:
                 if start not in data.window:
                     continue
                 reopened += cycle > 0
+                cid = conversation.conversation_id
                 end = next(
                     (
                         s.created_at
@@ -76,69 +75,55 @@ class ResolutionTime:
                     None,
                 )
                 label = "reopened case" if cycle else "case"
-                item = f"{conversation.conversation_id}#{cycle}"
+                item = f"{cid}#{cycle}"
                 if end is not None:
                     value = elapsed(calendar, start, end, paused)
-                    times.append(value)
-                    population_ids.append(item)
                     if value <= deadline_s:
-                        conforming += 1
+                        tally.passed(item, value)
                     else:
-                        evidence.append(
+                        tally.failed(
+                            item,
                             EvidenceItem(
-                                conversation.conversation_id,
+                                cid,
                                 (),
                                 value,
-                                f"{label} resolved after {format_duration(value)}; the deadline is "
-                                f"{format_duration(deadline_s)}.",
-                            )
+                                f"{label} resolved after {format_duration(value)}; "
+                                f"the deadline is {format_duration(deadline_s)}.",
+                            ),
+                            value,
                         )
                     continue
                 deadline_at = due(calendar, start, params.deadline, paused)
                 if deadline_at > data.window.end:
-                    pending += 1
-                    continue
-                population_ids.append(item)
-                evidence.append(
-                    EvidenceItem(
-                        conversation.conversation_id,
-                        (),
-                        None,
-                        f"{label} not resolved by the end of the audit window; the deadline "
-                        f"passed on {deadline_at:%Y-%m-%d %H:%M} UTC.",
+                    tally.pending += 1
+                else:
+                    tally.failed(
+                        item,
+                        EvidenceItem(
+                            cid,
+                            (),
+                            None,
+                            f"{label} not resolved by the end of the audit window; "
+                            f"the deadline passed on {deadline_at:%Y-%m-%d %H:%M} UTC.",
+                        ),
                     )
-                )
-        population = conforming + len(evidence)
-        measures = {
-            **time_measures(times),
-            "resolved": len(times),
-            "pending": pending,
-            "reopened_cycles": reopened,
-            "without_status_records": no_status,
-            "deadline_seconds": deadline_s,
-        }
-        if population == 0:
-            reason = "No case with status records started in the audit window"
-            return Outcome.not_evaluated(
-                reason
-                + (f" ({no_status} conversations have no status records)." if no_status else "."),
-                **measures,
-            )
-        rate = share(conforming, population)
-        assert rate is not None  # noqa: S101
-        return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{conforming} of {population} cases ({percent(rate)}, {reopened} of "
-                f"them reopenings) were resolved within {format_duration(deadline_s)}; "
-                f"the target is {percent(params.target)}."
-            ),
-            population=population,
-            conforming=conforming,
-            nonconforming=len(evidence),
-            rate=rate,
+        empty = "No case with status records started in the audit window" + (
+            f" ({no_status} conversations have no status records)." if no_status else "."
+        )
+        return tally.outcome(
             target=params.target,
-            measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
+            empty=empty,
+            measures={
+                **time_measures(tally.values),
+                "resolved": len(tally.values),
+                "pending": tally.pending,
+                "reopened_cycles": reopened,
+                "without_status_records": no_status,
+                "deadline_seconds": deadline_s,
+            },
+            statement=lambda rate: (
+                f"{tally.conforming} of {tally.population} cases ({percent(rate)}, {reopened} "
+                f"of them reopenings) were resolved within {format_duration(deadline_s)}; the "
+                f"target is {percent(params.target)}."
+            ),
         )

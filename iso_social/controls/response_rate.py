@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
-from iso_social.controls.base import ControlInput, percent, share
+from iso_social.controls.base import ControlInput, Tally, percent
 from iso_social.domain import EvidenceItem, Outcome, Visibility
 
 
@@ -40,56 +40,39 @@ class ResponseRate:
 
     def evaluate(self, data: ControlInput, params: ResponseRateParams) -> Outcome:
         """Count the contacts that were answered."""
-        evidence: list[EvidenceItem] = []
-        population_ids: list[str] = []
-        answered = pending = 0
+        tally = Tally()
         for conversation in data.conversations:
             first = conversation.first_customer_message
             if first is None or first.created_at not in data.window:
                 continue
             if params.public_only and first.visibility is not Visibility.PUBLIC:
                 continue
+            cid = conversation.conversation_id
             if first_response(conversation, first.created_at, params.response) is not None:
-                answered += 1
-                population_ids.append(conversation.conversation_id)
+                tally.passed(cid)
             elif data.window.end - first.created_at < params.grace:
-                pending += 1
+                tally.pending += 1
             else:
-                population_ids.append(conversation.conversation_id)
-                evidence.append(
+                tally.failed(
+                    cid,
                     EvidenceItem(
-                        conversation.conversation_id,
-                        (first.message_id,),
-                        None,
-                        "the customer's message was never answered.",
-                    )
+                        cid, (first.message_id,), None, "the customer's message was never answered."
+                    ),
                 )
-        population = answered + len(evidence)
         kind = "public customer contacts" if params.public_only else "customer contacts"
-        measures = {
-            "answered": answered,
-            "ignored": len(evidence),
-            "pending": pending,
-            "grace_seconds": params.grace.total_seconds(),
-        }
-        if population == 0:
-            return Outcome.not_evaluated(f"No {kind} in the audit window.", **measures)
-        rate = share(answered, population)
-        assert rate is not None  # noqa: S101
-        return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{answered} of {population} {kind} ({percent(rate)}) got a reply; "
-                f"{len(evidence)} were ignored; the target is {percent(params.target)} "
-                f"(contacts younger than {format_duration(params.grace.total_seconds())} "
-                "are not yet counted)."
-            ),
-            population=population,
-            conforming=answered,
-            nonconforming=len(evidence),
-            rate=rate,
+        return tally.outcome(
             target=params.target,
-            measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
+            empty=f"No {kind} in the audit window.",
+            measures={
+                "answered": tally.conforming,
+                "ignored": len(tally.evidence),
+                "pending": tally.pending,
+                "grace_seconds": params.grace.total_seconds(),
+            },
+            statement=lambda rate: (
+                f"{tally.conforming} of {tally.population} {kind} ({percent(rate)}) got a "
+                f"reply; {len(tally.evidence)} were ignored; the target is "
+                f"{percent(params.target)} (contacts younger than "
+                f"{format_duration(params.grace.total_seconds())} are not yet counted)."
+            ),
         )
