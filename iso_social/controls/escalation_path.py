@@ -20,7 +20,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from iso_social.clock import BusinessCalendar, Duration, format_duration
-from iso_social.controls.base import ControlInput, percent, share
+from iso_social.controls.base import ControlInput, Tally, percent
 from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
 
 DEFAULT_WORDS = (
@@ -108,9 +108,7 @@ class EscalationPath:
         calendar = data.calendar(params.calendar)
         rank = {level: i for i, level in enumerate(params.levels)}
         patterns = [(t, _words(t.words)) for t in params.triggers]
-        evidence: list[EvidenceItem] = []
-        population_ids: list[str] = []
-        pending = escalated_ok = 0
+        tally = Tally()
         for conversation in data.conversations:
             first = conversation.first_customer_message
             if first is None:
@@ -149,38 +147,22 @@ class EscalationPath:
                     f"{triggered_at:%Y-%m-%d %H:%M} UTC)"
                 )
             if waiting and not problems:
-                pending += 1
+                tally.pending += 1
                 continue
-            population_ids.append(conversation.conversation_id)
+            cid = conversation.conversation_id
             if problems:
-                evidence.append(
-                    EvidenceItem(conversation.conversation_id, (), None, "; ".join(problems) + ".")
-                )
+                tally.failed(cid, EvidenceItem(cid, (), None, "; ".join(problems) + "."))
             else:
-                escalated_ok += 1
-        population = len(population_ids)
-        measures = {"cases_in_scope": population, "pending": pending}
-        if population == 0:
-            return Outcome.not_evaluated(
-                "No case called for or had an escalation in the audit window.", **measures
-            )
-        rate = share(escalated_ok, population)
-        assert rate is not None  # noqa: S101
-        return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{escalated_ok} of {population} cases calling for or having an "
-                f"escalation ({percent(rate)}) followed the path "
-                f"{' → '.join(params.levels)} in time; {len(evidence)} did not."
-            ),
-            population=population,
-            conforming=escalated_ok,
-            nonconforming=len(evidence),
-            rate=rate,
+                tally.passed(cid)
+        return tally.outcome(
             target=params.target,
-            measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
+            empty="No case called for or had an escalation in the audit window.",
+            measures={"cases_in_scope": tally.population, "pending": tally.pending},
+            statement=lambda rate: (
+                f"{tally.conforming} of {tally.population} cases calling for or having an "
+                f"escalation ({percent(rate)}) followed the path {' → '.join(params.levels)} "
+                f"in time; {len(tally.evidence)} did not."
+            ),
         )
 
     @staticmethod

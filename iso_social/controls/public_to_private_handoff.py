@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from iso_social.controls.base import ControlInput, percent, share
+from iso_social.controls.base import ControlInput, Tally, percent
 from iso_social.domain import Direction, EvidenceItem, Outcome, Visibility
 
 DATA = re.compile(
@@ -83,9 +83,7 @@ class PublicToPrivateHandoff:
 
     def evaluate(self, data: ControlInput, params: PublicToPrivateHandoffParams) -> Outcome:
         """Classify every public agent request for data."""
-        evidence: list[EvidenceItem] = []
-        population_ids: list[str] = []
-        handed_off = 0
+        tally = Tally()
         for conversation in data.conversations:
             for message in conversation.messages:
                 if (
@@ -95,40 +93,26 @@ class PublicToPrivateHandoff:
                     or not asks_for_data(message.text)
                 ):
                     continue
-                population_ids.append(message.message_id)
                 if PRIVATE.search(message.text):
-                    handed_off += 1
+                    tally.passed(message.message_id)
                     continue
-                evidence.append(
+                tally.failed(
+                    message.message_id,
                     EvidenceItem(
                         conversation.conversation_id,
                         (message.message_id,),
                         None,
                         "an agent asked for personal or account data in a public reply instead of "
                         "moving the conversation to a private channel.",
-                    )
+                    ),
                 )
-        population = handed_off + len(evidence)
-        measures = {"requests_in_public": population, "handed_off": handed_off}
-        if population == 0:
-            return Outcome.not_evaluated(
-                "No public agent message asked for personal data in the audit window.", **measures
-            )
-        rate = share(handed_off, population)
-        assert rate is not None  # noqa: S101
-        return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{handed_off} of {population} public requests for personal data "
-                f"({percent(rate)}) moved the customer to a private channel; "
-                f"{len(evidence)} asked for the data in public."
-            ),
-            population=population,
-            conforming=handed_off,
-            nonconforming=len(evidence),
-            rate=rate,
+        return tally.outcome(
             target=params.target,
-            measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
+            empty="No public agent message asked for personal data in the audit window.",
+            measures={"requests_in_public": tally.population, "handed_off": tally.conforming},
+            statement=lambda rate: (
+                f"{tally.conforming} of {tally.population} public requests for personal data "
+                f"({percent(rate)}) moved the customer to a private channel; "
+                f"{len(tally.evidence)} asked for the data in public."
+            ),
         )
