@@ -3,7 +3,8 @@
 
 `levels` lists the escalation path in order (e.g. agent, supervisor, quality_manager, legal).
 Each trigger names a level and what calls for it: the case's age (time since the first customer
-message while unresolved), or words in a customer message (regulators, lawyers, "denuncia",
+message while unresolved: by its status records, or without any, while the customer's last
+message is unanswered), or words in a customer message (regulators, lawyers, "denuncia",
 "OMIC", "FACUA", "abogado"...). A triggered case must be escalated (an `escalation` record) to
 that level or a higher one within the trigger's `deadline` (a case already escalated that far
 before the trigger satisfies it). Escalations to a level not on the
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from iso_social.clock import BusinessCalendar, Duration, format_duration
 from iso_social.controls.base import ControlInput, Tally, percent
-from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
+from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Status
 
 DEFAULT_WORDS = (
     "regulator",
@@ -94,6 +95,20 @@ def _words(words: tuple[str, ...]) -> re.Pattern[str] | None:
     if not words:
         return None
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
+def _still_open(conversation: Conversation, resolved: datetime | None, moment: datetime) -> bool:
+    """Unresolved at `moment`: by the status records when there are any; without them (social
+    channels have no statuses), while the customer's last message is still unanswered."""
+    if conversation.statuses:
+        return resolved is None or resolved > moment
+    before = [m for m in conversation.messages if m.created_at <= moment]
+    last_customer = max((m.created_at for m in before if m.is_customer_inbound), default=None)
+    last_answer = max(
+        (m.created_at for m in before if m.direction is Direction.OUTBOUND and not m.automated),
+        default=None,
+    )
+    return last_customer is not None and (last_answer is None or last_answer < last_customer)
 
 
 class EscalationPath:
@@ -186,7 +201,7 @@ class EscalationPath:
             moments: list[datetime] = []
             if trigger.after is not None:
                 aged = calendar.add(start, trigger.after)
-                if (resolved is None or resolved > aged) and aged < data.window.end:
+                if aged < data.window.end and _still_open(conversation, resolved, aged):
                     moments.append(aged)
             if pattern is not None:
                 moments += [

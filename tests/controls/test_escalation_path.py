@@ -53,7 +53,9 @@ def test_legal_words_need_an_escalation_without_skipping(make_conversation: Make
 
 
 def test_old_unresolved_cases_go_to_a_supervisor(make_conversation: Make) -> None:
-    old = make_conversation("c1", (0, "in"), (5, "out"))
+    old = make_conversation("c1", (0, "in"))  # the customer is still waiting
+    answered = make_conversation("c2", (0, "in"), (5, "out"))
+    assert evaluate(answered).conforms is None  # answered cases are not "old and open"
     late = escalate(old, 60, "supervisor")
     outcome = evaluate(late)
     assert outcome.nonconforming == 1
