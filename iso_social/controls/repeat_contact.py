@@ -18,7 +18,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
-from iso_social.controls.base import ControlInput, percent, share
+from iso_social.controls.base import ControlInput, Tally, percent
 from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
 
 _DONE = (Status.RESOLVED, Status.CLOSED)
@@ -51,58 +51,49 @@ class RepeatContact:
             first = conversation.first_customer_message
             if first is not None and first.author:
                 by_customer[first.author.lower()].append((first.created_at, conversation))
-        evidence: list[EvidenceItem] = []
-        population_ids: list[str] = []
+        tally = Tally()
         repeaters: set[str] = set()
         for customer, contacts in by_customer.items():
             contacts.sort(key=lambda item: (item[0], item[1].conversation_id))
             for index, (moment, conversation) in enumerate(contacts):
                 if moment not in data.window:
                     continue
-                population_ids.append(conversation.conversation_id)
+                cid = conversation.conversation_id
                 earlier = [
                     (when, c)
                     for when, c in contacts[:index]
                     if moment - when <= params.within and not _resolved_before(c, moment)
                 ]
                 if not earlier:
+                    tally.passed(cid)
                     continue
                 when, previous = earlier[-1]
+                gap = (moment - when).total_seconds()
                 repeaters.add(customer)
-                evidence.append(
+                tally.failed(
+                    cid,
                     EvidenceItem(
-                        conversation.conversation_id,
+                        cid,
                         (previous.conversation_id,),
-                        (moment - when).total_seconds(),
+                        gap,
                         f"the customer contacted again on {conversation.channel.value} "
-                        f"{format_duration((moment - when).total_seconds())} after an unresolved "
-                        f"contact on {previous.channel.value} ({previous.conversation_id}).",
-                    )
+                        f"{format_duration(gap)} after an unresolved contact on "
+                        f"{previous.channel.value} ({previous.conversation_id}).",
+                    ),
                 )
-        population = len(population_ids)
-        measures = {
-            "customers": len(by_customer),
-            "customers_with_repeats": len(repeaters),
-            "within_seconds": params.within.total_seconds(),
-        }
-        if population == 0:
-            return Outcome.not_evaluated("No customer contact in the audit window.", **measures)
-        rate = share(population - len(evidence), population)
-        assert rate is not None  # noqa: S101
-        return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{len(evidence)} of {population} contacts ({percent(1 - rate)}) were "
-                f"repeats within {format_duration(params.within.total_seconds())} about "
-                f"an unresolved case, from {len(repeaters)} customers; the target is "
-                f"{percent(params.target)} of contacts without a repeat."
-            ),
-            population=population,
-            conforming=population - len(evidence),
-            nonconforming=len(evidence),
-            rate=rate,
+        within = format_duration(params.within.total_seconds())
+        return tally.outcome(
             target=params.target,
-            measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
+            empty="No customer contact in the audit window.",
+            measures={
+                "customers": len(by_customer),
+                "customers_with_repeats": len(repeaters),
+                "within_seconds": params.within.total_seconds(),
+            },
+            statement=lambda rate: (
+                f"{len(tally.evidence)} of {tally.population} contacts ({percent(1 - rate)}) "
+                f"were repeats within {within} about an unresolved case, from "
+                f"{len(repeaters)} customers; the target is {percent(params.target)} of "
+                "contacts without a repeat."
+            ),
         )

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._detectors import detect
-from iso_social.controls.base import ControlInput, percent, share
+from iso_social.controls.base import ControlInput, Tally, percent
 from iso_social.domain import (
     AuthorRole,
     Direction,
@@ -78,10 +78,10 @@ class SensitiveDataExposure:
 
     def evaluate(self, data: ControlInput, params: SensitiveDataExposureParams) -> Outcome:
         """Scan every public message in the window."""
-        evidence: list[EvidenceItem] = []
-        population_ids: list[str] = []
+        tally = Tally()
         by_agents = remedied = 0
         found: dict[str, int] = {}
+        within = format_duration(params.action_within.total_seconds())
         for conversation in data.conversations:
             for message in conversation.messages:
                 if (
@@ -89,67 +89,51 @@ class SensitiveDataExposure:
                     or message.created_at not in data.window
                 ):
                     continue
-                population_ids.append(message.message_id)
                 by_customer = message.direction is Direction.INBOUND
                 wanted = params.detectors if by_customer else params.agent_detectors
                 detections = detect(message.text, wanted, params.region, params.allow)
-                if not detections:
-                    continue
                 for detection in detections:
                     found[detection.detector] = found.get(detection.detector, 0) + 1
                 what = ", ".join(sorted({d.masked for d in detections}))
-                if message.direction is not Direction.INBOUND:
+                ids = (conversation.conversation_id, (message.message_id,), None)
+                if detections and not by_customer:
                     by_agents += 1
-                    evidence.append(
+                    tally.failed(
+                        message.message_id,
                         EvidenceItem(
-                            conversation.conversation_id,
-                            (message.message_id,),
-                            None,
-                            f"the organisation published personal data in public ({what}).",
-                        )
+                            *ids, f"the organisation published personal data in public ({what})."
+                        ),
                     )
-                    continue
-                fix = _remedy(conversation.messages, message, params.action_within)
-                if fix is not None:
-                    remedied += 1
-                    continue
-                evidence.append(
-                    EvidenceItem(
-                        conversation.conversation_id,
-                        (message.message_id,),
-                        None,
-                        f"a customer posted personal data in public ({what}); no agent asked to "
-                        f"delete it or moved to a private channel within "
-                        f"{format_duration(params.action_within.total_seconds())}.",
+                elif (
+                    detections
+                    and _remedy(conversation.messages, message, params.action_within) is None
+                ):
+                    tally.failed(
+                        message.message_id,
+                        EvidenceItem(
+                            *ids,
+                            f"a customer posted personal data in public ({what}); no agent "
+                            f"asked to delete it or moved to a private channel within {within}.",
+                        ),
                     )
-                )
-        population = len(population_ids)
-        measures = {
-            "public_messages_scanned": population,
-            "exposed_by_agents": by_agents,
-            "customer_exposures_remedied": remedied,
-            **{f"detected_{name}": count for name, count in sorted(found.items())},
-        }
-        if population == 0:
-            return Outcome.not_evaluated("No public message in the audit window.", **measures)
-        rate = share(population - len(evidence), population)
-        assert rate is not None  # noqa: S101
-        return Outcome(
-            conforms=rate >= params.target,
-            statement=(
-                f"{len(evidence)} of {population} public messages left personal data "
-                f"exposed ({by_agents} published by the organisation, "
-                f"{len(evidence) - by_agents} by customers without a timely action); "
-                f"{remedied} customer exposures were handled in time; "
-                f"{percent(rate)} of public messages conform."
-            ),
-            population=population,
-            conforming=population - len(evidence),
-            nonconforming=len(evidence),
-            rate=rate,
+                else:
+                    remedied += bool(detections)
+                    tally.passed(message.message_id)
+        return tally.outcome(
             target=params.target,
-            measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
+            empty="No public message in the audit window.",
+            measures={
+                "public_messages_scanned": tally.population,
+                "exposed_by_agents": by_agents,
+                "customer_exposures_remedied": remedied,
+                **{f"detected_{name}": n for name, n in sorted(found.items())},
+            },
+            statement=lambda rate: (
+                f"{len(tally.evidence)} of {tally.population} public messages left personal "
+                f"data exposed ({by_agents} published by the organisation, "
+                f"{len(tally.evidence) - by_agents} by customers without a timely action); "
+                f"{remedied} customer exposures were handled in time; {percent(rate)} of public "
+                "messages conform."
+            ),
             grade_floor=Severity.MAJOR if by_agents else None,
         )
