@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -170,7 +171,12 @@ class Policy:
     source: bytes
 
     def calendars(self) -> Mapping[str, BusinessCalendar]:
-        """The document's calendars, ready for business-time arithmetic."""
+        """The document's calendars, ready for business-time arithmetic; built once, so every
+        control of the document shares their per-day windows and holiday tables."""
+        return self._calendars
+
+    @cached_property
+    def _calendars(self) -> Mapping[str, BusinessCalendar]:
         return {name: BusinessCalendar(spec) for name, spec in self.document.calendars.items()}
 
 

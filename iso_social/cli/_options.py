@@ -26,6 +26,17 @@ DbOpt = Annotated[
     ),
 ]
 
+PoliciesOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--policies",
+        "-p",
+        metavar="PATH",
+        envvar="ISO_SOCIAL_POLICIES",
+        help="Policy file or folder (repeatable) [default: the shipped policies/].",
+    ),
+]
+
 
 class FailOn(StrEnum):
     """The lowest grade that makes `check` exit 1."""

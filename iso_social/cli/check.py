@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from iso_social.cli._options import DbOpt, FailOn, parse_moment, plural, settings, write_output
+from iso_social.cli._options import (
+    DbOpt,
+    FailOn,
+    PoliciesOpt,
+    parse_moment,
+    plural,
+    settings,
+    write_output,
+)
 
 _GRAVITY = {FailOn.major: 3, FailOn.minor: 2, FailOn.observation: 1, FailOn.never: 99}
 
@@ -40,16 +48,7 @@ def summary_line(document: dict[str, Any]) -> str:
 
 
 def check(
-    policies: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--policies",
-            "-p",
-            metavar="PATH",
-            envvar="ISO_SOCIAL_POLICIES",
-            help="Policy file or folder (repeatable) [default: the shipped policies/].",
-        ),
-    ] = None,
+    policies: PoliciesOpt = None,
     db: DbOpt = None,
     start: Annotated[
         str | None,

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from iso_social.cli._options import DbOpt, settings
+from iso_social.cli._options import DbOpt, PoliciesOpt, settings
 
 app = typer.Typer(
     help="Checks on a schedule (cron or intervals declared in policy documents).",
     no_args_is_help=True,
 )
-
-PoliciesOpt = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--policies",
-        "-p",
-        metavar="PATH",
-        envvar="ISO_SOCIAL_POLICIES",
-        help="Policy file or folder (repeatable) [default: the shipped policies/].",
-    ),
-]
 
 
 @app.command()
