@@ -289,16 +289,57 @@ def load_policy(path: Path) -> Policy:
     return parse_policy(source, path)
 
 
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+
+
+def _check_size(root: yaml.Node | None, path: Path) -> None:
+    """Refuse documents nested too deeply or expanding to too many values through aliases
+    (the "billion laughs" shape), before anything walks them recursively."""
+    pending: list[tuple[yaml.Node, int]] = [(root, 1)] if root is not None else []
+    visited = 0
+    while pending:
+        node, depth = pending.pop()
+        visited += 1
+        if depth > MAX_DEPTH:
+            line = node.start_mark.line + 1
+            raise PolicyErrors(
+                [PolicyError(path, "", f"nested deeper than {MAX_DEPTH} levels", line=line)]
+            )
+        if visited > MAX_VALUES:
+            raise PolicyErrors(
+                [
+                    PolicyError(
+                        path,
+                        "",
+                        f"the document expands to more than {MAX_VALUES} values",
+                        hint="YAML aliases (*name) repeat what they point to; write the "
+                        "values out instead",
+                    )
+                ]
+            )
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                pending.extend(((key, depth + 1), (value, depth + 1)))
+
+
 def parse_policy(source: bytes, path: Path) -> Policy:
     """Validate the bytes of a policy document; `path` names it in errors."""
     try:
         text = source.decode("utf-8-sig")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_size(root, path)
         data = yaml.safe_load(text)
     except UnicodeDecodeError as exc:
         raise PolicyErrors(
             [PolicyError(path, "", "not valid UTF-8", hint="save the file as UTF-8")]
         ) from exc
+    except RecursionError:
+        raise PolicyErrors(
+            [PolicyError(path, "", f"nested deeper than {MAX_DEPTH} levels")]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "not valid YAML"

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from iso_social.ingest.base import Rejection
+
+_CHUNK = 1 << 16
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 _PLACEHOLDER = "\ue000"  # a private-use character that never occurs in real text
 
 
@@ -40,30 +44,56 @@ def _protect(line: str) -> str:
 
 
 def _text_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
-    """Decoded physical lines, split on `\n` only; the stream is left open."""
+    """Decoded physical lines, split on `\n` only; the stream is left open.
+
+    UTF-16 goes through an incremental decoder rather than a `TextIOWrapper`: a wrapper owns
+    the stream it wraps, and one left behind by an abandoned generator would close it."""
     if encoding == "utf-16":
-        text = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline="\n")
-        try:
-            yield from text
-        finally:
-            text.detach()  # a collected wrapper would close the caller's stream
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        pending = ""
+        while chunk := stream.read(_CHUNK):
+            pending += decoder.decode(chunk)
+            *complete, pending = pending.split("\n")
+            for line in complete:
+                yield line + "\n"
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending
         return
     for number, raw in enumerate(stream):
         if number == 0:
             raw = raw.removeprefix(codecs.BOM_UTF8)
-        yield raw.decode("utf-8")
+        # undecodable bytes become lone surrogates; csv_rows rejects the rows holding them
+        yield raw.decode("utf-8", "surrogateescape")
 
 
 def csv_rows(
     stream: BinaryIO, encoding: str = "utf-8-sig", delimiter: str = ","
-) -> Iterator[tuple[int, list[str]]]:
-    """Yield `(first physical line, cells)` for every row; raises UnicodeDecodeError or
-    csv.Error where the file cannot be read."""
+) -> Iterator[tuple[int, list[str]] | Rejection]:
+    """Yield `(first physical line, cells)` for every row. A row that is not valid text in
+    `encoding`, or that the csv module refuses (a field over its size limit), is yielded as a
+    `Rejection` with its line, and reading goes on with the next row; nothing is dropped."""
     lines = (_protect(line) for line in _text_lines(stream, encoding))
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     line = 1
-    for row in reader:
-        yield line, [cell.replace(_PLACEHOLDER, "\r") for cell in row]
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Rejection.of(line, f"malformed CSV row ({exc})", b"")
+            line = reader.line_num + 1
+            continue
+        except UnicodeDecodeError as exc:  # UTF-16 cut in the middle of a character
+            yield Rejection.of(line, f"not valid {encoding} from here on ({exc.reason})", b"")
+            return
+        cells = [cell.replace(_PLACEHOLDER, "\r") for cell in row]
+        if any(_UNDECODABLE.search(cell) for cell in cells):
+            raw = ",".join(cells).encode("utf-8", "surrogateescape")
+            yield Rejection.of(line, "not valid UTF-8: save the file as UTF-8", raw)
+        else:
+            yield line, cells
         line = reader.line_num + 1
 
 

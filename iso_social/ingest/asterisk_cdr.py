@@ -64,7 +64,11 @@ class AsteriskCdr:
     def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
         """Yield one call (or rejection) per row."""
         zone = require_zone(options, self.name)
-        for line, row in csv_rows(stream):
+        for item in csv_rows(stream):
+            if isinstance(item, Rejection):
+                yield item
+                continue
+            line, row = item
             if not any(cell.strip() for cell in row):
                 continue
             raw = ",".join(row)

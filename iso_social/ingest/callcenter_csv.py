@@ -17,7 +17,6 @@ customer, and the call's id is the date, the `vru+line` and the `call_id`, which
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from datetime import time
@@ -70,13 +69,25 @@ class CallcenterCsv:
     def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
         """Yield one call (or rejection) per row."""
         zone, day = require_zone(options, self.name), require_day(options, self.name)
-        rows = csv_rows(stream)
-        try:
-            _, header = next(rows)
-        except (StopIteration, csv.Error, UnicodeDecodeError):
-            return
-        index = {name.strip(): i for i, name in enumerate(header)}
-        for line, row in rows:
+        header: list[str] | None = None
+        for item in csv_rows(stream):
+            if isinstance(item, Rejection):
+                yield item
+                continue
+            line, row = item
+            if header is None:
+                header = row
+                index = {name.strip(): i for i, name in enumerate(header)}
+                missing = [c for c in COLUMNS if c not in index]
+                if missing:
+                    yield Rejection.of(
+                        line,
+                        f"missing column '{missing[0]}': not a call-by-call file of this "
+                        "layout, so none of its rows were read",
+                        ",".join(header),
+                    )
+                    return
+                continue
             if not any(cell.strip() for cell in row):
                 continue
             raw = ",".join(row)

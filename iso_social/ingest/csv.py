@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
@@ -30,19 +29,12 @@ class CanonicalCsv:
         if options.mapping is not None:
             yield from _mapped(stream, options)
             return
-        rows = csv_rows(stream)
         header: list[str] | None = None
-        while True:
-            try:
-                line, row = next(rows)
-            except StopIteration:
-                return
-            except UnicodeDecodeError:
-                yield Rejection.of(0, "not valid UTF-8 from here on: save the file as UTF-8", b"")
-                return
-            except csv.Error as exc:
-                yield Rejection.of(0, f"malformed CSV ({exc})", b"")
-                return
+        for item in csv_rows(stream):
+            if isinstance(item, Rejection):
+                yield item
+                continue
+            line, row = item
             if header is None:
                 header = [c.strip() for c in row]
                 unknown = [c for c in header if c not in ALL_COLUMNS]
@@ -79,36 +71,33 @@ def _mapped(stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
     mapping = options.mapping
     encoding = sniff_encoding(stream.read(4))
     stream.seek(0)
-    rows = csv_rows(stream, encoding, delimiter=mapping.delimiter)
-    try:
-        _, header = next(rows)
-    except (StopIteration, UnicodeDecodeError, csv.Error):
-        return
-    header = [c.strip() for c in header]
-    missing = sorted(mapping.columns() - set(header))
-    if missing:
-        yield Rejection.of(
-            1,
-            f"column '{missing[0]}' named in the mapping file is not in the header",
-            ",".join(header),
-        )
-        return
-    try:
-        for line, row in rows:
-            if not any(cell.strip() for cell in row):
-                continue
-            raw = mapping.delimiter.join(row)
-            if len(row) != len(header):
+    header: list[str] | None = None
+    for item in csv_rows(stream, encoding, delimiter=mapping.delimiter):
+        if isinstance(item, Rejection):
+            yield item
+            continue
+        line, row = item
+        if header is None:
+            header = [c.strip() for c in row]
+            missing = sorted(mapping.columns() - set(header))
+            if missing:
                 yield Rejection.of(
-                    line, f"{len(row)} cells where the header has {len(header)}", raw
+                    line,
+                    f"column '{missing[0]}' named in the mapping file is not in the header",
+                    ",".join(header),
                 )
-                continue
-            try:
-                data = mapping.record(dict(zip(header, row, strict=True)))
-                record = record_from_mapping(data, options.assume_tz, allow_blank_columns=True)
-            except (RecordInvalid, ValueError) as exc:
-                yield Rejection.of(line, str(exc), raw)
-                continue
-            yield ParsedRecord(line, record)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        yield Rejection.of(0, f"cannot read the rest of the file ({exc})", b"")
+                return
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        raw = mapping.delimiter.join(row)
+        if len(row) != len(header):
+            yield Rejection.of(line, f"{len(row)} cells where the header has {len(header)}", raw)
+            continue
+        try:
+            data = mapping.record(dict(zip(header, row, strict=True)))
+            record = record_from_mapping(data, options.assume_tz, allow_blank_columns=True)
+        except (RecordInvalid, ValueError) as exc:
+            yield Rejection.of(line, str(exc), raw)
+            continue
+        yield ParsedRecord(line, record)

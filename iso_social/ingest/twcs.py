@@ -16,7 +16,6 @@ brand's agent. Tweets are public; the channel is `twitter`.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -34,6 +33,9 @@ TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
 PREFIX = "tw-"
 
 
+_MAX_ID_DIGITS = 20  # a 64-bit snowflake id has at most 20 digits
+
+
 class TweetIdError(ValueError):
     """An id that is not a tweet id."""
 
@@ -44,7 +46,7 @@ def tweet_id(value: str, column: str) -> int | None:
     if not text:
         return None
     match = _ID.match(text)
-    if match:
+    if match and len(match.group(1)) <= _MAX_ID_DIGITS:
         return int(match.group(1))
     if _SCIENTIFIC.match(text):
         raise TweetIdError(
@@ -74,35 +76,37 @@ class Twcs:
 
     def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
         """Read the reply links, then yield every tweet with its conversation."""
-        try:
-            parents = _links(stream)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            yield Rejection.of(0, f"cannot read the file as UTF-8 CSV ({exc})", b"")
-            return
+        parents = _links(stream)
         stream.seek(0)
         rows = csv_rows(stream)
-        _, header = next(rows, (1, []))
+        first = next(rows, (1, []))
+        if isinstance(first, Rejection):
+            yield first
+            return
+        _, header = first
         index = {name.strip(): i for i, name in enumerate(header)}
         missing = [c for c in REQUIRED if c not in index]
         if missing:
             yield Rejection.of(1, f"missing column '{missing[0]}'", ",".join(header))
             return
-        for line, row in rows:
-            if not any(cell.strip() for cell in row):
-                continue
-            yield _record(line, row, header, index, parents)
+        for item in rows:
+            if isinstance(item, Rejection):
+                yield item
+            elif any(cell.strip() for cell in item[1]):
+                yield _record(item[0], item[1], header, index, parents)
 
 
 def _links(stream: BinaryIO) -> dict[int, int]:
     parents: dict[int, int] = {}
     rows = csv_rows(stream)
-    _, header = next(rows, (1, []))
+    first = next(rows, (1, []))
+    header = [] if isinstance(first, Rejection) else first[1]
     index = {name.strip(): i for i, name in enumerate(header)}
     if "tweet_id" not in index or "in_response_to_tweet_id" not in index:
         return parents
     id_at, parent_at = index["tweet_id"], index["in_response_to_tweet_id"]
-    for _, row in rows:
-        if len(row) != len(header):
+    for item in rows:  # rejected rows are reported by the second pass
+        if isinstance(item, Rejection) or len(row := item[1]) != len(header):
             continue
         try:
             child, parent = tweet_id(row[id_at], "tweet_id"), tweet_id(row[parent_at], "parent")

@@ -17,7 +17,6 @@ that mentions nobody (a broadcast) is stored as a conversation of its own.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -89,27 +88,23 @@ class TweetsCsv:
         stream.seek(0)
         contacts: list[_Contact] = []
         problems: list[Rejection] = []
-        try:
-            for item in _rows(stream, encoding):
-                if isinstance(item, Rejection):
-                    problems.append(item)
-                    continue
-                line, tid, author, moment, text = item
-                mentions = [_handle(m) for m in _MENTION.findall(text)]
-                contacts.append(
-                    _Contact(
-                        line,
-                        tid,
-                        _handle(author),
-                        moment,
-                        next((m for m in mentions if m not in brands), None),
-                        bool(brands.intersection(mentions)),
-                        text[:200],
-                    )
+        for item in _rows(stream, encoding):
+            if isinstance(item, Rejection):
+                problems.append(item)
+                continue
+            line, tid, author, moment, text = item
+            mentions = [_handle(m) for m in _MENTION.findall(text)]
+            contacts.append(
+                _Contact(
+                    line,
+                    tid,
+                    _handle(author),
+                    moment,
+                    next((m for m in mentions if m not in brands), None),
+                    bool(brands.intersection(mentions)),
+                    text[:200],
                 )
-        except (UnicodeDecodeError, csv.Error) as exc:
-            yield Rejection.of(0, f"cannot read the file as {encoding} CSV ({exc})", b"")
-            return
+            )
         conversations, skipped = _conversations(contacts, brands, options)
         del contacts
         yield from sorted([*problems, *skipped], key=lambda r: r.line)
@@ -155,7 +150,11 @@ def _rows(
     stream: BinaryIO, encoding: str
 ) -> Iterator[tuple[int, str, str, datetime, str] | Rejection]:
     rows = csv_rows(stream, encoding)
-    _, header = next(rows, (1, []))
+    first = next(rows, (1, []))
+    if isinstance(first, Rejection):
+        yield first
+        return
+    _, header = first
     index = {name.strip().lower(): i for i, name in enumerate(header)}
     at = {
         "id": _pick(index, ID_COLUMNS),
@@ -172,9 +171,11 @@ def _rows(
             ",".join(header),
         )
         return
-    for line, row in rows:
-        if any(cell.strip() for cell in row):
-            yield _tweet(line, row, header, at)
+    for item in rows:
+        if isinstance(item, Rejection):
+            yield item
+        elif any(cell.strip() for cell in item[1]):
+            yield _tweet(item[0], item[1], header, at)
 
 
 def _tweet(

@@ -73,6 +73,9 @@ class TwitterV2:
             except ValueError as exc:
                 yield Rejection.of(number, f"not valid JSON ({exc})", raw)
                 continue
+            except RecursionError:
+                yield Rejection.of(number, "JSON nested too deeply", raw)
+                continue
             if not isinstance(document, dict):
                 yield Rejection.of(number, "a line must be a JSON object", raw)
                 continue

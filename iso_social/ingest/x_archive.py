@@ -47,6 +47,9 @@ class XArchive:
         except ValueError as exc:
             yield Rejection.of(1, f"the archive's JSON is damaged ({exc})", b"")
             return
+        except RecursionError:
+            yield Rejection.of(1, "the archive's JSON is nested too deeply", b"")
+            return
         if not isinstance(entries, list):
             yield Rejection.of(1, "the archive's JSON is not a list", b"")
             return

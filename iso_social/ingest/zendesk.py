@@ -96,18 +96,22 @@ def _recorded_body(interaction: Any) -> Any:
 
 
 def _bodies(document: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(document, list):
-        for item in document:
-            yield from _bodies(item)
-    elif isinstance(document, dict) and isinstance(document.get("http_interactions"), list):
-        for interaction in document["http_interactions"]:
-            try:
-                yield from _bodies(_recorded_body(interaction))
-            except (ValueError, OSError, EOFError):
-                continue  # a non-JSON response of the recording (an error page)
-    elif isinstance(document, dict):
-        wrapped = document.get("body")
-        yield wrapped if isinstance(wrapped, dict) else document
+    """The response bodies in a document: a body, a list of them, or a recorded cassette
+    (iterative, so a deeply nested list cannot exhaust the stack)."""
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, dict) and isinstance(item.get("http_interactions"), list):
+            for interaction in reversed(item["http_interactions"]):
+                try:
+                    pending.append(_recorded_body(interaction))
+                except (ValueError, OSError, EOFError, RecursionError, AttributeError):
+                    continue  # a non-JSON response of the recording (an error page)
+        elif isinstance(item, dict):
+            wrapped = item.get("body")
+            yield wrapped if isinstance(wrapped, dict) else item
 
 
 def _time(value: Any) -> datetime:
@@ -124,13 +128,15 @@ def _units(stream: BinaryIO) -> Iterator[tuple[int, Any | Exception]]:
     try:
         json.loads(first)
         streaming = True
-    except ValueError:
+    except (ValueError, RecursionError):
         streaming = False
     if not streaming:
         try:
             yield 1, json.loads(stream.read().decode("utf-8-sig"))
         except ValueError as exc:
             yield 1, exc
+        except RecursionError:
+            yield 1, ValueError("nested too deeply")
         return
     for number, raw in enumerate(stream, start=1):
         if raw.strip():
@@ -138,6 +144,8 @@ def _units(stream: BinaryIO) -> Iterator[tuple[int, Any | Exception]]:
                 yield number, json.loads(raw.removeprefix(b"\xef\xbb\xbf"))
             except ValueError as exc:
                 yield number, exc
+            except RecursionError:
+                yield number, ValueError("nested too deeply")
 
 
 class Zendesk:
