@@ -193,6 +193,17 @@ def run_check(
         )
 
 
+def check_comparable(db: str, reference: str) -> None:
+    """Raise `EvidenceError` now, before a check records anything, when `reference` will not
+    name a run to compare with once the new run is recorded."""
+    if reference == "latest" or reference.startswith("latest-"):
+        suffix = reference.removeprefix("latest").removeprefix("-") or "1"
+        if suffix.isdigit() and int(suffix) >= 1:  # counted from the run about to be recorded
+            reference = "latest" if suffix == "1" else f"latest-{int(suffix) - 1}"
+    with opened_engine(db) as engine:
+        ledger.load_run(engine, reference)
+
+
 def compare_with(db: str, run: RecordedRun, reference: str) -> dict[str, Any]:
     """New, persisting and resolved nonconformities of `run` against another recorded run."""
     with opened_engine(db) as engine:
@@ -347,10 +358,15 @@ def write_synthetic(path: Path, *, messages: int, seed: int) -> int:
     from iso_social.synthetic import synthetic_records
 
     count = 0
-    with path.open("w", encoding="utf-8") as out:
-        for record in synthetic_records(messages, seed=seed):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
+    try:
+        with path.open("w", encoding="utf-8") as out:
+            for record in synthetic_records(messages, seed=seed):
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+    except OSError as exc:
+        raise ConfigError(
+            "--output", f"cannot write {path} ({exc.strerror})", hint="check the folder exists"
+        ) from exc
     return count
 
 
@@ -374,7 +390,14 @@ def run_demo(
 ) -> DemoResult:
     """Generate a sample data set, ingest it into a fresh SQLite database, check it against
     the shipped policies and write the PDF report and the JSON results."""
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            "--dir",
+            f"cannot use {directory} as the demo's folder ({exc.strerror})",
+            hint="pass --dir with a new or existing folder",
+        ) from exc
     log_file = directory / "demo-logs.jsonl"
     database = directory / "demo.db"
     for stale in (database, database.with_suffix(".db-wal"), database.with_suffix(".db-shm")):

@@ -70,6 +70,20 @@ def parse_moment(option: str, value: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def check_writable(option: str, output: str | Path | None) -> None:
+    """Fail before any work is done when `output` cannot be written: a folder, or a file in a
+    folder that does not exist."""
+    if output is None or str(output) == "-":
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise ConfigError(option, f"{path} is a folder", hint="give a file name")
+    if not path.parent.is_dir():
+        raise ConfigError(
+            option, f"the folder {path.parent} does not exist", hint="create it first"
+        )
+
+
 def write_output(output: str, data: bytes) -> None:
     """Write to a file, or to stdout when `output` is `-`."""
     if output == "-":

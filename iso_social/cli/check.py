@@ -13,6 +13,7 @@ from iso_social.cli._options import (
     DbOpt,
     FailOn,
     PoliciesOpt,
+    check_writable,
     parse_moment,
     plural,
     settings,
@@ -160,6 +161,16 @@ def check(
             )
         current = settings(db)
         accepted = load_baseline(baseline) if baseline else None
+        for option, path in (
+            ("--output", output),
+            ("--output-json", output_json),
+            ("--output-junit", output_junit),
+            ("--output-markdown", output_markdown),
+            ("--output-csv", output_csv),
+        ):
+            check_writable(option, path)
+        if compare:
+            pipeline.check_comparable(current.db, compare)
         run = pipeline.run_check(
             load_policies(policies or [current.policies_dir]),
             db=current.db,

@@ -42,7 +42,14 @@ def report(
     from iso_social.report import ReportFormat
 
     with error_boundary():
-        chosen = fmt or ("html" if Path(output).suffix.lower() in (".html", ".htm") else "pdf")
+        suffix = Path(output).suffix.lower()
+        if fmt is None and output != "-" and suffix not in (".pdf", ".html", ".htm"):
+            raise ConfigError(
+                "--output",
+                f"cannot tell the report format from '{suffix or output}'",
+                hint="name the file .pdf or .html, or pass --format pdf|html",
+            )
+        chosen = fmt or ("html" if suffix in (".html", ".htm") else "pdf")
         if chosen not in ("pdf", "html"):
             raise ConfigError(
                 "--format",

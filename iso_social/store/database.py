@@ -9,8 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlmodel import SQLModel
 
 from iso_social.errors import StoreError
@@ -63,21 +69,40 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _prepare_sqlite_file(parsed.database)
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _unusable_database)
         # let SQLAlchemy, not pysqlite, decide where transactions begin (atomic ingest);
         # the recipe from SQLAlchemy's "Serializable isolation / Savepoints" section
         event.listen(engine, "begin", _begin_immediate)
         return engine
     if parsed.get_backend_name() == "postgresql":
         try:
-            return create_engine(parsed, pool_pre_ping=True, **kwargs)
+            engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
         except ModuleNotFoundError as exc:
             raise StoreError(
                 "PostgreSQL needs the psycopg driver", hint='pip install "iso-social[postgres]"'
             ) from exc
+        event.listen(engine, "handle_error", _unusable_database)
+        return engine
     raise StoreError(
         f"--db: unsupported database '{parsed.get_backend_name()}'",
         hint="use sqlite:///PATH or postgresql://user@host/dbname",
     )
+
+
+def _unusable_database(context: ExceptionContext) -> None:
+    """Report a database that cannot be used at all (not a database, damaged, unreachable,
+    out of space) as a `StoreError` naming the cause, wherever the statement was; errors the
+    code handles itself (integrity, for example) pass through unchanged."""
+    error = context.sqlalchemy_exception
+    if isinstance(error, IntegrityError) or not isinstance(error, OperationalError | DatabaseError):
+        return
+    if context.is_disconnect and context.connection is not None:
+        return  # the pool may reconnect
+    raise StoreError(
+        f"cannot use the database: {_describe(error)}",
+        hint="check --db / ISO_SOCIAL_DB points at an iso-social database and that the "
+        "server is running",
+    ) from error
 
 
 def _begin_immediate(connection: Connection) -> None:
