@@ -124,6 +124,15 @@ def _parse_days(spec: str) -> list[int]:
     return days
 
 
+def iana_zone(value: str) -> str:
+    """`value` if it names an IANA time zone; else a ValueError saying what is expected."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a folder, "Europe"
+        raise ValueError(f"'{value}' is not an IANA time zone (e.g. Europe/Madrid, UTC)") from exc
+    return value
+
+
 class HolidaySpec(BaseModel):
     """Closed days: a country's (and region's) public holidays plus listed dates."""
 
@@ -162,13 +171,7 @@ class CalendarSpec(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"'{value}' is not an IANA time zone (e.g. Europe/Madrid, UTC)"
-            ) from exc
-        return value
+        return iana_zone(value)
 
     @field_validator("hours")
     @classmethod

@@ -79,7 +79,7 @@ def zone(name: str | None) -> ZoneInfo | None:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a folder, "Europe"
         raise ConfigError(
             "--assume-tz",
             f"'{name}' is not an IANA time zone",

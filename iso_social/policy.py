@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from iso_social.clock import BusinessCalendar, CalendarSpec, Duration
+from iso_social.clock import BusinessCalendar, CalendarSpec, Duration, iana_zone
 from iso_social.controls import control_types
 from iso_social.domain import Channel, Severity
 from iso_social.errors import PolicyError, PolicyErrors
@@ -99,7 +100,7 @@ class ScheduleSpec(BaseModel):
     ) = None
     every: Duration | None = None
     window: Duration = timedelta(days=30)
-    timezone: str = "UTC"
+    timezone: Annotated[str, AfterValidator(iana_zone)] = "UTC"
 
     @model_validator(mode="after")
     def _one_trigger(self) -> ScheduleSpec:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from iso_social.domain import (
     AuthorRole,
@@ -20,6 +21,18 @@ from iso_social.domain import (
     Message,
     StatusChange,
     Visibility,
+)
+
+# Fuzzing budgets: `default` for everyday runs, `ci` the same examples every run (a red CI is
+# then a real regression, replayable), `deep` for a local campaign:
+#   HYPOTHESIS_PROFILE=deep pytest tests/ingest/test_fuzz.py tests/test_policy_fuzz.py
+settings.register_profile(
+    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("ci", settings.get_profile("default"), derandomize=True, database=None)
+settings.register_profile("deep", settings.get_profile("default"), max_examples=3000)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "default")
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,9 +14,7 @@ from iso_social.errors import PolicyErrors
 from iso_social.policy import parse_policy
 from tests.conftest import EXAMPLE_POLICY, ROOT
 
-FUZZ = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+FUZZ = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 SHIPPED = sorted((ROOT / "policies").glob("*.yaml"))
 PATH = Path("policies/fuzzed.yaml")
 

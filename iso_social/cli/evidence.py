@@ -117,7 +117,8 @@ def purge(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, change nothing.")] = False,
 ) -> None:
     """Remove message text and author handles of conversations last active before the retention
-    period (ISO 9001 §7.5.3). Run evidence is kept and still verifies.
+    period, callers' numbers and rejected records' raw text (ISO 9001 §7.5.3). Run evidence is
+    kept and still verifies.
 
     Example: iso-social evidence purge --older-than 730 --dry-run
     """
@@ -132,5 +133,6 @@ def purge(
     print(
         f"{verb} {plural(result.messages, 'message')} in "
         f"{plural(result.conversations, 'conversation')} last active before "
-        f"{result.cutoff:%Y-%m-%d} and {result.rejections} rejected records' raw text"
+        f"{result.cutoff:%Y-%m-%d}, the callers of {plural(result.calls, 'call')} and "
+        f"{result.rejections} rejected records' raw text"
     )

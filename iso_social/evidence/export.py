@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -70,7 +71,11 @@ def evidence_csv(run: RecordedRun) -> bytes:
 
 
 def _policy_name(path: str, taken: set[str]) -> str:
-    name = PurePosixPath(path.replace("\\", "/")).name or "policy.yaml"
+    """A safe file name for a policy copy: the recorded file's name with anything but letters,
+    digits, `.`, `_` and `-` replaced, never hidden, never `..` (the name comes from the run's
+    document, and a crafted database must not steer where the package writes)."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", PurePosixPath(path.replace("\\", "/")).name)
+    name = name.lstrip(".") or "policy.yaml"
     stem, dot, suffix = name.rpartition(".")
     candidate, n = name, 1
     while candidate in taken:
@@ -129,8 +134,25 @@ def package_files_with_sums(files: dict[str, bytes]) -> dict[str, bytes]:
     return {**{k: v for k, v in files.items() if k != "SHA256SUMS"}, "SHA256SUMS": sums.encode()}
 
 
+def _check_names(files: dict[str, bytes]) -> None:
+    for name in files:
+        parts = PurePosixPath(name).parts
+        if (
+            not parts
+            or name.startswith("/")
+            or "\\" in name
+            or any(p in ("..", ".") for p in parts)
+        ):
+            raise EvidenceError(
+                f"refusing to write '{name}': a package file must stay inside the package",
+                hint="the run's recorded document is damaged; run `iso-social evidence verify`",
+            )
+
+
 def write_package(files: dict[str, bytes], target: Path) -> Path:
-    """Write the package to a folder, or to a ZIP file when `target` ends in `.zip`."""
+    """Write the package to a folder, or to a ZIP file when `target` ends in `.zip`; every file
+    stays inside it."""
+    _check_names(files)
     if target.suffix.lower() == ".zip":
         if target.is_dir():
             raise EvidenceError(f"{target} is a folder", hint="give a .zip file name")

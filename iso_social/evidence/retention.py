@@ -2,10 +2,11 @@
 
 Run evidence (the ledger, the policy snapshots, the nonconformity register and audit samples)
 is kept for good: it holds identifiers and measured values, not customer text, and deleting it
-would break the chain. Conversation *content* (message text and author handles) and the raw text
-of rejected records are personal data: `purge_content` blanks them for conversations whose last
-activity is older than the retention period. Identifiers and timestamps stay, so earlier runs
-still verify and later runs still measure response times.
+would break the chain. Conversation *content* (message text and author handles), callers' numbers
+and the raw text of rejected records are personal data: `purge_content` blanks them once they are
+older than the retention period. Identifiers and timestamps stay, so earlier runs still verify
+and later runs still measure response times. On SQLite the purge turns `secure_delete` on for its
+transaction, so the old text does not linger in freed pages of the file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, func, select, update
 
 from iso_social.domain import now_utc
 from iso_social.store.database import create_schema, transaction
-from iso_social.store.tables import CONVERSATION, INGEST, MESSAGE, REJECT
+from iso_social.store.tables import CALL, CONVERSATION, INGEST, MESSAGE, REJECT
 
 PURGED_AUTHOR = "[purged]"
 
@@ -30,6 +31,7 @@ class PurgeResult:
     conversations: int
     messages: int
     rejections: int
+    calls: int = 0
 
 
 def purge_content(engine: Engine, cutoff: datetime, *, dry_run: bool = False) -> PurgeResult:
@@ -39,7 +41,10 @@ def purge_content(engine: Engine, cutoff: datetime, *, dry_run: bool = False) ->
     messages_where = (MESSAGE.c.conversation_id.in_(old), MESSAGE.c.purged_at.is_(None))
     old_ingests = select(INGEST.c.id).where(INGEST.c.finished_at < cutoff)
     rejects_where = (REJECT.c.ingest_id.in_(old_ingests), REJECT.c.raw != "")
+    calls_where = (CALL.c.ended_at < cutoff, CALL.c.customer != PURGED_AUTHOR)
     with transaction(engine) as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA secure_delete=ON")
         conversations = connection.execute(
             select(func.count(func.distinct(MESSAGE.c.conversation_id))).where(*messages_where)
         ).scalar_one()
@@ -50,6 +55,9 @@ def purge_content(engine: Engine, cutoff: datetime, *, dry_run: bool = False) ->
             rejections = connection.execute(
                 select(func.count()).select_from(REJECT).where(*rejects_where)
             ).scalar_one()
+            calls = connection.execute(
+                select(func.count()).select_from(CALL).where(*calls_where)
+            ).scalar_one()
         else:
             messages = connection.execute(
                 update(MESSAGE)
@@ -59,4 +67,7 @@ def purge_content(engine: Engine, cutoff: datetime, *, dry_run: bool = False) ->
             rejections = connection.execute(
                 update(REJECT).where(*rejects_where).values(raw="")
             ).rowcount
-    return PurgeResult(cutoff, int(conversations), int(messages), int(rejections))
+            calls = connection.execute(
+                update(CALL).where(*calls_where).values(customer=PURGED_AUTHOR)
+            ).rowcount
+    return PurgeResult(cutoff, int(conversations), int(messages), int(rejections), int(calls))

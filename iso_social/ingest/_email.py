@@ -16,7 +16,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.errors import MessageError
 from email.message import EmailMessage
+from email.message import Message as MailMessage
+from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 
 from iso_social.domain import AuthorRole, Channel, Direction, Message, Visibility
@@ -49,7 +52,7 @@ def _ids(value: str | None) -> list[str]:
     return _MSGID.findall(value or "")
 
 
-def is_automated(message: EmailMessage) -> bool:
+def is_automated(message: MailMessage) -> bool:
     """RFC 3834 and common auto-reply headers."""
     auto = str(message.get("Auto-Submitted", "")).strip().lower()
     if auto and auto != "no":
@@ -61,21 +64,29 @@ def is_automated(message: EmailMessage) -> bool:
     return str(message.get("Precedence", "")).strip().lower() in _AUTOMATED_PRECEDENCE
 
 
-def _body(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
+# what the standard library's modern e-mail parser raises on malformed MIME headers
+_PARSER_ERRORS = (LookupError, UnicodeError, ValueError, IndexError, TypeError, MessageError)
+
+
+def _body(data: bytes) -> str:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)  # noqa: S101
     try:
+        part = message.get_body(preferencelist=("plain", "html"))
+        if part is None:
+            return ""
         return str(part.get_content())
-    except (LookupError, UnicodeError, ValueError):
-        payload = part.get_payload(decode=True)
+    except _PARSER_ERRORS:
+        payload = message.get_payload(decode=True)
         return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
 
 
 def read_mail(data: bytes) -> Mail:
-    """Parse one RFC 5322 message; raise ValueError naming the header that is wrong."""
-    message = email.message_from_bytes(data, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)  # noqa: S101
+    """Parse one RFC 5322 message; raise ValueError naming the header that is wrong.
+
+    Headers are read raw (compat32) and parsed by the functions below, which accept damaged
+    values; the modern parser, which raises on some of them, only decodes the body."""
+    message = email.message_from_bytes(data, policy=compat32)
     ids = _ids(str(message.get("Message-ID", "")))
     if not ids:
         raise ValueError("Message-ID: missing or not <id@host>: the e-mail cannot be threaded")
@@ -97,7 +108,7 @@ def read_mail(data: bytes) -> Mail:
         sender,
         created.astimezone(UTC),
         is_automated(message),
-        _body(message),
+        _body(data),
     )
 
 

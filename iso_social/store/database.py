@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -72,7 +72,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "handle_error", _unusable_database)
         # let SQLAlchemy, not pysqlite, decide where transactions begin (atomic ingest);
         # the recipe from SQLAlchemy's "Serializable isolation / Savepoints" section
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         try:
@@ -98,15 +98,27 @@ def _unusable_database(context: ExceptionContext) -> None:
         return
     if context.is_disconnect and context.connection is not None:
         return  # the pool may reconnect
-    raise StoreError(
-        f"cannot use the database: {_describe(error)}",
-        hint="check --db / ISO_SOCIAL_DB points at an iso-social database and that the "
-        "server is running",
-    ) from error
+    cause = _describe(error)
+    if "locked" in cause or "busy" in cause:
+        seconds = SQLITE_BUSY_TIMEOUT_MS // 1000
+        hint = (
+            f"another command held the database for longer than the {seconds} s busy timeout; "
+            "run it again when that one ends, or use PostgreSQL for many concurrent writers"
+        )
+    else:
+        hint = "check --db / ISO_SOCIAL_DB points at an iso-social database and the server runs"
+    raise StoreError(f"cannot use the database: {cause}", hint=hint) from error
 
 
-def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+_WRITE = "iso_social_write"
+
+
+def _begin(connection: Connection) -> None:
+    """Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so two writers queue on the
+    busy timeout instead of failing on a lock upgrade; readers begin deferred and, in WAL mode,
+    never wait for a writer (a check runs while an ingest loads)."""
+    write = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 @contextmanager
@@ -120,9 +132,15 @@ def opened_engine(url: str) -> Iterator[Engine]:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
+    """Create every table that does not exist yet (a read when they all exist, so commands
+    that only read never wait for a writer's lock)."""
     try:
-        SQLModel.metadata.create_all(engine)
+        with engine.connect() as connection:
+            existing = set(inspect(connection).get_table_names())
+        if set(SQLModel.metadata.tables) <= existing:
+            return
+        with transaction(engine) as connection:
+            SQLModel.metadata.create_all(connection)
     except OperationalError as exc:
         raise StoreError(
             f"cannot open the database: {_describe(exc)}",
@@ -134,8 +152,10 @@ def create_schema(engine: Engine) -> None:
 def transaction(engine: Engine) -> Iterator[Connection]:
     """One atomic unit of work: everything inside commits together or not at all."""
     try:
-        with engine.begin() as connection:
-            yield connection
+        with engine.connect() as connection:
+            connection.execution_options(**{_WRITE: True})
+            with connection.begin():
+                yield connection
     except OperationalError as exc:
         raise StoreError(
             f"database error: {_describe(exc)}",

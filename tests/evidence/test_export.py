@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 from iso_social import pipeline
 from iso_social.cli import app
+from iso_social.errors import EvidenceError
+from iso_social.evidence.export import _policy_name, write_package
 from iso_social.policy import Policy
 from tests.evidence.conftest import run_day
 
@@ -111,3 +113,24 @@ def test_as_of_runs_reproduce_the_same_json(evidence_db: str, tmp_path: Path) ->
     assert first == second
     assert first["window"]["to"] == "2026-10-08T00:00:00Z"
     assert first["as_of"] == "2026-10-08T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    ["../../etc/passwd", "..", ".hidden.yaml", "C:\\policies\\..\\x.yaml", "a/b/../../c", ""],
+)
+def test_policy_copies_are_named_safely(recorded: str) -> None:
+    """Names in a package come from the run's document; crafted ones stay inside it."""
+    name = _policy_name(recorded, set())
+    assert name and not name.startswith(".") and "/" not in name and "\\" not in name
+    assert name not in ("..", ".")
+
+
+@pytest.mark.parametrize("name", ["../evil.txt", "/var/evil.txt", "policies/../../x", "a\\..\\b"])
+@pytest.mark.parametrize("suffix", ["", ".zip"])
+def test_a_package_never_writes_outside_its_target(tmp_path: Path, name: str, suffix: str) -> None:
+    target = tmp_path / "out" / f"package{suffix}"
+    with pytest.raises(EvidenceError, match="inside the package"):
+        write_package({"README.txt": b"x", name: b"evil"}, target)
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == []

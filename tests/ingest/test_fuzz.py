@@ -32,9 +32,7 @@ OPTIONS = IngestOptions(
     support=("help@acme.example",),
     agents=("agent",),
 )
-FUZZ = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+FUZZ = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # a small valid sample of each format, written here (the real exports stay in ../shared)
 SEEDS: dict[str, bytes] = {

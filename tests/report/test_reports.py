@@ -109,6 +109,44 @@ def test_pdf_fetcher_refuses_remote_urls() -> None:
     assert {"file", "data"} == ALLOWED_PROTOCOLS
 
 
+def test_a_pdf_never_fetches_a_remote_url(tmp_path: Path) -> None:
+    """Even markup that reached the page unescaped (a user's own template, say) fetches
+    nothing: a local server counts requests while a page with remote images renders."""
+    import http.server
+    import threading
+
+    import weasyprint
+
+    hits: list[str] = []
+
+    class Count(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Count)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        html = (
+            f'<link rel="stylesheet" href="{url}/a.css"><img src="{url}/b.png">'
+            f'<p style="background: url({url}/c.png)">x</p>'
+        )
+        fetcher = weasyprint.URLFetcher(allowed_protocols=ALLOWED_PROTOCOLS)
+        pdf = weasyprint.HTML(string=html, base_url=str(tmp_path), url_fetcher=fetcher).write_pdf()
+        assert pdf is not None and pdf.startswith(b"%PDF-")
+        assert hits == []
+        unguarded = weasyprint.HTML(string=html, base_url=str(tmp_path)).write_pdf()
+        assert unguarded is not None and hits  # the server would have seen a fetch
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_templates_ship_with_the_settings() -> None:
     assert (Settings().templates_dir / "report.html.j2").is_file()
     assert Path(Settings().policies_dir).is_dir()
