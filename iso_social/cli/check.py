@@ -84,7 +84,8 @@ def check(
             "-f",
             metavar="FORMAT",
             envvar="ISO_SOCIAL_FORMAT",
-            help="Output: table, json, junit, markdown or csv (the nonconforming cases).",
+            help="Output: table, json, junit, markdown, csv (the nonconforming cases) or "
+            "oscal (OSCAL assessment-results JSON).",
         ),
     ] = "table",
     output: Annotated[
@@ -110,6 +111,12 @@ def check(
     output_csv: Annotated[
         Path | None,
         typer.Option("--output-csv", metavar="FILE", help="Also write the cases as CSV."),
+    ] = None,
+    output_oscal: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-oscal", metavar="FILE", help="Also write OSCAL assessment-results JSON."
+        ),
     ] = None,
     baseline: Annotated[
         Path | None,
@@ -167,6 +174,7 @@ def check(
             ("--output-junit", output_junit),
             ("--output-markdown", output_markdown),
             ("--output-csv", output_csv),
+            ("--output-oscal", output_oscal),
         ):
             check_writable(option, path)
         if compare:
@@ -186,6 +194,7 @@ def check(
             "junit": output_junit,
             "markdown": output_markdown,
             "csv": output_csv,
+            "oscal": output_oscal,
         }
         for name, path in extra.items():
             if path is not None:
@@ -195,7 +204,7 @@ def check(
     raise typer.Exit(exit_code_for(run.document, fail_on, considered))
 
 
-CHECK_FORMATS = ("table", "json", "junit", "markdown", "csv")
+CHECK_FORMATS = ("table", "json", "junit", "markdown", "csv", "oscal")
 
 
 def _render(

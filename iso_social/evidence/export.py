@@ -85,15 +85,27 @@ def _policy_name(path: str, taken: set[str]) -> str:
     return candidate
 
 
+def results_json(run: RecordedRun) -> bytes:
+    """The run's results as the package's `results.json` holds them: keys sorted, so the bytes
+    (and their SHA-256, which OSCAL exports cite) are the same whether the run was just recorded
+    or read back from the ledger."""
+    text = json.dumps(run.output_document(), indent=2, ensure_ascii=False, sort_keys=True)
+    return (text + "\n").encode("utf-8")
+
+
+def policy_paths(run: RecordedRun) -> list[str]:
+    """Where the package keeps each policy document of the run, in the document's order."""
+    taken: set[str] = set()
+    return [f"policies/{_policy_name(p['path'], taken)}" for p in run.document["policies"]]
+
+
 def package_files(run: RecordedRun, snapshot: Callable[[str], str | None]) -> dict[str, bytes]:
     """Every file of the package by its relative path, SHA256SUMS last."""
     files: dict[str, bytes] = {
         "README.txt": README.format(
             run_id=run.run_id, schema=run.document["schema_version"]
         ).encode(),
-        "results.json": (
-            json.dumps(run.output_document(), indent=2, ensure_ascii=False) + "\n"
-        ).encode("utf-8"),
+        "results.json": results_json(run),
         "evidence.csv": evidence_csv(run),
         "ledger.json": (
             json.dumps(
@@ -108,8 +120,7 @@ def package_files(run: RecordedRun, snapshot: Callable[[str], str | None]) -> di
             + "\n"
         ).encode(),
     }
-    taken: set[str] = set()
-    for policy in run.document["policies"]:
+    for policy, name in zip(run.document["policies"], policy_paths(run), strict=True):
         content = snapshot(policy["sha256"])
         if content is None:
             raise EvidenceError(
@@ -120,7 +131,7 @@ def package_files(run: RecordedRun, snapshot: Callable[[str], str | None]) -> di
         data = content.encode("utf-8")
         if hashlib.sha256(data).hexdigest() != policy["sha256"]:
             data = ("\ufeff" + content).encode("utf-8")  # the original had a byte-order mark
-        files[f"policies/{_policy_name(policy['path'], taken)}"] = data
+        files[name] = data
     return package_files_with_sums(files)
 
 

@@ -11,6 +11,7 @@ from iso_social.report.html import HtmlReporter
 from iso_social.report.json import JsonReporter
 from iso_social.report.junit import JUnitReporter
 from iso_social.report.markdown import MarkdownReporter
+from iso_social.report.oscal import OscalReporter
 from iso_social.report.pdf import PdfReporter
 
 
@@ -24,6 +25,7 @@ class ReportFormat(StrEnum):
     JUNIT = "junit"
     MARKDOWN = "markdown"
     CSV = "csv"
+    OSCAL = "oscal"
 
 
 REPORTERS: dict[ReportFormat, Reporter] = {
@@ -34,6 +36,7 @@ REPORTERS: dict[ReportFormat, Reporter] = {
     ReportFormat.JUNIT: JUnitReporter(),
     ReportFormat.MARKDOWN: MarkdownReporter(),
     ReportFormat.CSV: CsvReporter(),
+    ReportFormat.OSCAL: OscalReporter(),
 }
 
 __all__ = ["REPORTERS", "ReportFormat", "ReportOptions", "Reporter"]
