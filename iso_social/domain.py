@@ -234,6 +234,14 @@ class EvidenceItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Upcoming:
+    """An item still within its deadline at the end of the window, and when it breaches."""
+
+    conversation_id: str
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What a control type measured; it knows nothing of the policy's grading."""
 
@@ -248,11 +256,14 @@ class Outcome:
     evidence: tuple[EvidenceItem, ...] = ()
     population_ids: tuple[str, ...] = ()  # for audit sampling; not part of the run document
     grade_floor: Severity | None = None  # a finding that is major on its own (agent exposure)
+    upcoming: tuple[Upcoming, ...] = ()  # pending items' due times, for warnings; not recorded
 
     @classmethod
-    def not_evaluated(cls, reason: str, **measures: Any) -> Outcome:
+    def not_evaluated(
+        cls, reason: str, upcoming: tuple[Upcoming, ...] = (), **measures: Any
+    ) -> Outcome:
         """A skip is data: nothing in scope, with the reason as the statement."""
-        return cls(conforms=None, statement=reason, measures=measures)
+        return cls(conforms=None, statement=reason, measures=measures, upcoming=upcoming)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from iso_social._version import __version__
 from iso_social.check import evaluate_control, evaluate_policy
 from iso_social.config import Settings
-from iso_social.domain import Window, now_utc
+from iso_social.domain import Finding, Window, now_utc
 from iso_social.errors import CheckError, ConfigError, EvidenceError, IngestError
 from iso_social.evidence import ledger, register, retention
 from iso_social.evidence import samples as sampling_store
@@ -151,6 +151,19 @@ def run_check(
     as_of: datetime | None = None,
 ) -> RecordedRun:
     """Evaluate every control over the window and record the run in the ledger."""
+    return run_check_with_findings(policies, db=db, start=start, end=end, as_of=as_of)[0]
+
+
+def run_check_with_findings(
+    policies: Sequence[Policy],
+    *,
+    db: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    as_of: datetime | None = None,
+) -> tuple[RecordedRun, list[Finding]]:
+    """`run_check`, also returning the graded findings (with what the recorded document leaves
+    out: population ids and items still within their deadline)."""
     with opened_engine(db) as engine:
         create_schema(engine)
         window = resolve_window(engine, start, end, as_of)
@@ -182,7 +195,7 @@ def run_check(
             for policy in policies
             for control in policy.controls
         }
-        return ledger.record_run(
+        recorded = ledger.record_run(
             engine,
             document,
             created,
@@ -191,6 +204,7 @@ def run_check(
             policies,
             after=lambda connection, run: register.update_from_run(connection, run, follow_up),
         )
+        return recorded, findings
 
 
 def check_comparable(db: str, reference: str) -> None:
@@ -241,6 +255,12 @@ def list_nonconformities(db: str, status: str | None = None) -> list[register.No
     """The nonconformity register."""
     with opened_engine(db) as engine:
         return register.list_nonconformities(engine, status)
+
+
+def opened_nonconformities(db: str, run_id: str) -> list[register.Nonconformity]:
+    """Nonconformities the run raised, reopened or escalated."""
+    with opened_engine(db) as engine:
+        return register.opened_by_run(engine, run_id)
 
 
 def show_nonconformity(

@@ -7,6 +7,10 @@ instances at once. Only one scheduler may act on a database: it holds a lease ro
 and renews it while it runs; a second one is refused with a clear message (or waits). SIGTERM
 and SIGINT stop the scheduler after the job in flight, so no run is ever half-recorded (a run is
 recorded in one transaction anyway). Logs are JSON lines on stderr, one per event.
+
+A service settings file (`service.ServiceSettings`) adds drop folders, ingested on their own
+interval, and notifications (`notify`) sent after each scheduled check: new major
+nonconformities and cases whose deadline is coming due.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from typing import Any
 from iso_social import pipeline
 from iso_social.domain import now_utc
 from iso_social.errors import ConfigError, IsoSocialError
+from iso_social.notify import Notifier
 from iso_social.policy import Policy, ScheduleSpec, load_policies, policy_files
+from iso_social.service import ServiceSettings, describe, ingest_drop_folder, settings_summary
 from iso_social.store import lease
 from iso_social.store.database import create_schema, make_engine
 
@@ -36,6 +42,7 @@ LEASE_TTL = timedelta(seconds=30)
 LEASE_RENEW = timedelta(seconds=10)
 MISFIRE_GRACE_SECONDS = 300
 LOG = logging.getLogger("iso_social.schedule")
+_NOTIFIER: Notifier | None = None  # set by run_service; job arguments must stay picklable
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -124,7 +131,7 @@ def scheduled_check(db: str, policy_path: str, window_seconds: float) -> None:
     try:
         policies = load_policies([Path(policy_path)])
         end = now_utc()
-        run = pipeline.run_check(
+        run, findings = pipeline.run_check_with_findings(
             policies, db=db, start=end - timedelta(seconds=window_seconds), end=end
         )
         summary = run.document["summary"]
@@ -137,23 +144,40 @@ def scheduled_check(db: str, policy_path: str, window_seconds: float) -> None:
             minor=summary["minor_nonconformities"],
             seconds=round(time.monotonic() - started, 3),
         )
+        if _NOTIFIER is not None:
+            opened = pipeline.opened_nonconformities(db, run.run_id)
+            _NOTIFIER.after_run(run, findings, opened, end)
     except IsoSocialError as exc:
         _log(logging.ERROR, "check failed", policy=policy_path, error=exc.message)
     except Exception as exc:  # a job must never bring the scheduler down
         _log(logging.ERROR, "check crashed", policy=policy_path, error=type(exc).__name__)
 
 
-def next_runs(policies: list[Policy]) -> list[tuple[JobSpec, datetime | None]]:
-    """Each job and when it would run next from now."""
+def next_runs(
+    policies: list[Policy], settings: ServiceSettings | None = None
+) -> list[tuple[str, datetime | None, str]]:
+    """Each job (checks, then drop folders): its id, when it would run next, and in words."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
     now = datetime.now(UTC)
-    return [
-        (spec, _trigger(spec.schedule).get_next_fire_time(None, now))
+    jobs: list[tuple[str, datetime | None, str]] = [
+        (spec.id, _trigger(spec.schedule).get_next_fire_time(None, now), spec.describe())
         for spec in job_specs(policies)
     ]
+    for watch in settings.watch if settings else []:
+        trigger = IntervalTrigger(seconds=watch.every.total_seconds(), timezone=UTC)
+        jobs.append((watch.job_id, trigger.get_next_fire_time(None, now), describe(watch)))
+    return jobs
 
 
-def run_once(db: str, policies: list[Policy], job_id: str) -> None:
+def run_once(
+    db: str, policies: list[Policy], job_id: str, settings: ServiceSettings | None = None
+) -> None:
     """Run one job now, in the foreground."""
+    watch = next((w for w in (settings.watch if settings else []) if w.job_id == job_id), None)
+    if watch is not None:
+        ingest_drop_folder(db, watch, _log)
+        return
     spec = next((s for s in job_specs(policies) if s.id == job_id), None)
     if spec is None:
         raise ConfigError(
@@ -164,20 +188,30 @@ def run_once(db: str, policies: list[Policy], job_id: str) -> None:
     scheduled_check(db, spec.policy_path, spec.schedule.window.total_seconds())
 
 
-def run_service(db: str, locations: list[Path], *, wait: bool = False) -> None:
+def run_service(
+    db: str,
+    locations: list[Path],
+    *,
+    wait: bool = False,
+    settings: ServiceSettings | None = None,
+) -> None:
     """Run the scheduler in the foreground until SIGTERM or SIGINT."""
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
 
+    global _NOTIFIER
+    settings = settings or ServiceSettings()
     policies = load_policies(locations)
     specs = job_specs(policies)
-    if not specs:
+    if not specs and not settings.watch:
         files = ", ".join(str(p) for loc in locations for p in policy_files(loc))
         raise ConfigError(
             "schedule",
             f"no policy document declares a schedule ({files})",
-            hint="add `schedule: {cron: '0 * * * *'}` to a policy document",
+            hint="add `schedule: {cron: '0 * * * *'}` to a policy document, or drop folders "
+            "to watch in a --config settings file",
         )
     engine = make_engine(db)
     create_schema(engine)
@@ -193,7 +227,11 @@ def run_service(db: str, locations: list[Path], *, wait: bool = False) -> None:
             )
         time.sleep(LEASE_RENEW.total_seconds())
     scheduler = BlockingScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine), "lease": MemoryJobStore()},
+        jobstores={
+            "default": SQLAlchemyJobStore(engine=engine),
+            "lease": MemoryJobStore(),
+            "config": MemoryJobStore(),  # drop folders: from the settings file at each start
+        },
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -214,6 +252,18 @@ def run_service(db: str, locations: list[Path], *, wait: bool = False) -> None:
     for job in scheduler.get_jobs(jobstore="default"):
         if job.id not in known:  # a schedule removed from the policies since the last start
             job.remove()
+    for watch in settings.watch:
+        scheduler.add_job(
+            ingest_drop_folder,
+            IntervalTrigger(seconds=watch.every.total_seconds(), timezone=UTC),
+            id=watch.job_id,
+            name=describe(watch),
+            args=[db, watch, _log],
+            jobstore="config",
+            next_run_time=datetime.now(UTC),
+        )
+    if settings.notifications is not None:
+        _NOTIFIER = Notifier(settings.notifications, _log)
     scheduler.add_job(
         lease.acquire,
         "interval",
@@ -229,10 +279,17 @@ def run_service(db: str, locations: list[Path], *, wait: bool = False) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    _log(logging.INFO, "scheduler started", holder=holder, jobs=[s.id for s in specs])
+    _log(
+        logging.INFO,
+        "scheduler started",
+        holder=holder,
+        jobs=[s.id for s in specs] + [w.job_id for w in settings.watch],
+        **settings_summary(settings),
+    )
     try:
         scheduler.start()
     finally:
+        _NOTIFIER = None
         lease.release(engine, holder)
         engine.dispose()
         _log(logging.INFO, "scheduler stopped", holder=holder)

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from iso_social.cli._options import DbOpt, PoliciesOpt, settings
+
+if TYPE_CHECKING:
+    from iso_social.service import ServiceSettings
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        envvar="ISO_SOCIAL_CONFIG",
+        help="Service settings (YAML): notifications and drop folders; see docs/scheduling.md.",
+    ),
+]
+
+
+def _service(config: Path | None) -> ServiceSettings | None:
+    from iso_social.service import load_service_settings
+
+    return load_service_settings(config) if config is not None else None
+
 
 app = typer.Typer(
     help="Checks on a schedule (cron or intervals declared in policy documents).",
@@ -18,6 +39,7 @@ app = typer.Typer(
 def run(
     policies: PoliciesOpt = None,
     db: DbOpt = None,
+    config: ConfigOpt = None,
     wait: Annotated[
         bool,
         typer.Option("--wait", help="If another scheduler holds this database, wait to take over."),
@@ -25,6 +47,9 @@ def run(
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C, which let the check in
     flight finish. Only one scheduler may act on a database.
+
+    With --config, also watches drop folders and sends notifications (new major
+    nonconformities, cases whose deadline is coming due).
 
     Example: iso-social schedule run --db sqlite:///audit.db --policies policies/
     """
@@ -34,11 +59,16 @@ def run(
     current = settings(db)
     schedule.configure_logging()
     with error_boundary():
-        schedule.run_service(current.db, policies or [current.policies_dir], wait=wait)
+        schedule.run_service(
+            current.db,
+            policies or [current.policies_dir],
+            wait=wait,
+            settings=_service(config),
+        )
 
 
 @app.command(name="list")
-def list_jobs(policies: PoliciesOpt = None) -> None:
+def list_jobs(policies: PoliciesOpt = None, config: ConfigOpt = None) -> None:
     """List the scheduled jobs and when each would run next.
 
     Example: iso-social schedule list --policies policies/
@@ -49,12 +79,14 @@ def list_jobs(policies: PoliciesOpt = None) -> None:
 
     current = settings()
     with error_boundary():
-        jobs = schedule.next_runs(load_policies(policies or [current.policies_dir]))
-    for spec, when in jobs:
+        jobs = schedule.next_runs(
+            load_policies(policies or [current.policies_dir]), _service(config)
+        )
+    for job_id, when, described in jobs:
         at = f"{when:%Y-%m-%d %H:%M:%S %Z}" if when else "never"
-        print(f"{spec.id:28s} next {at}  {spec.describe()}")
+        print(f"{job_id:28s} next {at}  {described}")
     if not jobs:
-        print("no policy document declares a schedule")
+        print("no policy document declares a schedule, and no drop folder is configured")
 
 
 @app.command(name="run-once")
@@ -62,6 +94,7 @@ def run_once(
     job: Annotated[str, typer.Argument(metavar="JOB")],
     policies: PoliciesOpt = None,
     db: DbOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Run one scheduled job now, in the foreground.
 
@@ -74,4 +107,9 @@ def run_once(
     current = settings(db)
     schedule.configure_logging()
     with error_boundary():
-        schedule.run_once(current.db, load_policies(policies or [current.policies_dir]), job)
+        schedule.run_once(
+            current.db,
+            load_policies(policies or [current.policies_dir]),
+            job,
+            _service(config),
+        )

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
 from iso_social.clock import BusinessCalendar, calendar_for
-from iso_social.domain import Call, Conversation, EvidenceItem, Outcome, Severity, Window
+from iso_social.domain import (
+    Call,
+    Conversation,
+    EvidenceItem,
+    Outcome,
+    Severity,
+    Upcoming,
+    Window,
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,7 @@ class Tally:
     evidence: list[EvidenceItem] = field(default_factory=list)
     population_ids: list[str] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    upcoming: list[Upcoming] = field(default_factory=list)
 
     @property
     def population(self) -> int:
@@ -102,6 +112,11 @@ class Tally:
         self.population_ids.append(item_id)
         if value is not None:
             self.values.append(value)
+
+    def waiting(self, conversation_id: str, due_at: datetime) -> None:
+        """Count an item still within its deadline at the end of the window."""
+        self.pending += 1
+        self.upcoming.append(Upcoming(conversation_id, due_at))
 
     def failed(self, item_id: str, item: EvidenceItem, value: float | None = None) -> None:
         """Count a nonconforming item with its evidence."""
@@ -120,8 +135,9 @@ class Tally:
         grade_floor: Severity | None = None,
     ) -> Outcome:
         """The outcome: not evaluated when nothing was counted, else the rate against target."""
+        upcoming = tuple(sorted(self.upcoming, key=lambda u: u.due_at))
         if self.population == 0:
-            return Outcome.not_evaluated(empty, **measures)
+            return Outcome.not_evaluated(empty, upcoming, **measures)
         rate = self.conforming / self.population
         return Outcome(
             conforms=rate >= target,
@@ -135,4 +151,5 @@ class Tally:
             evidence=tuple(self.evidence),
             population_ids=tuple(self.population_ids),
             grade_floor=grade_floor,
+            upcoming=upcoming,
         )

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
 from iso_social.controls.base import ControlInput, percent, share, time_measures
-from iso_social.domain import Channel, EvidenceItem, Outcome
+from iso_social.domain import Channel, EvidenceItem, Outcome, Upcoming
 
 
 class ChannelTarget(BaseModel):
@@ -57,6 +57,7 @@ class FirstResponseTime:
         evidence: list[EvidenceItem] = []
         population_ids: list[str] = []
         conforming = pending = unanswered = 0
+        upcoming: list[Upcoming] = []
         by_channel: dict[str, list[int]] = {}  # channel -> [population, conforming]
         for conversation in data.conversations:
             first = conversation.first_customer_message
@@ -92,6 +93,7 @@ class FirstResponseTime:
             due = calendar.add(first.created_at, deadline)
             if due > data.window.end:
                 pending += 1
+                upcoming.append(Upcoming(conversation.conversation_id, due))
                 continue
             unanswered += 1
             counts[0] += 1
@@ -129,6 +131,7 @@ class FirstResponseTime:
             return Outcome.not_evaluated(
                 "No conversation with a customer message in the audit window"
                 + (f" ({pending} still within their deadline)." if pending else "."),
+                tuple(sorted(upcoming, key=lambda u: u.due_at)),
                 **measures,
             )
         rate = share(conforming, population)
@@ -159,4 +162,5 @@ class FirstResponseTime:
             measures=measures,
             evidence=tuple(evidence),
             population_ids=tuple(population_ids),
+            upcoming=tuple(sorted(upcoming, key=lambda u: u.due_at)),
         )

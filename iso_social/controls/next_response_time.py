@@ -84,7 +84,7 @@ class NextResponseTime:
                 continue
             deadline_at: datetime = due(calendar, waiting.created_at, params.deadline, paused)
             if deadline_at > data.window.end:
-                tally.pending += 1
+                tally.waiting(cid, deadline_at)
             else:
                 tally.failed(
                     f"{cid}#{waiting.message_id}",

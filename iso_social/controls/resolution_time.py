@@ -95,7 +95,7 @@ class ResolutionTime:
                     continue
                 deadline_at = due(calendar, start, params.deadline, paused)
                 if deadline_at > data.window.end:
-                    tally.pending += 1
+                    tally.waiting(cid, deadline_at)
                 else:
                     tally.failed(
                         item,

@@ -268,6 +268,22 @@ def list_nonconformities(engine: Engine, status: str | None = None) -> list[Nonc
         return [_nc(r) for r in connection.execute(query)]
 
 
+OPENING_EVENTS = ("raised", "reopened", "escalated")
+
+
+def opened_by_run(engine: Engine, run_id: str) -> list[Nonconformity]:
+    """Nonconformities that `run_id` raised, reopened or escalated, as they stand now."""
+    create_schema(engine)
+    opened = (
+        select(NONCONFORMITY_EVENT.c.nonconformity_id)
+        .where(NONCONFORMITY_EVENT.c.run_id == run_id)
+        .where(NONCONFORMITY_EVENT.c.event.in_(OPENING_EVENTS))
+    )
+    query = select(NONCONFORMITY).where(NONCONFORMITY.c.id.in_(opened)).order_by(NONCONFORMITY.c.id)
+    with engine.connect() as connection:
+        return [_nc(r) for r in connection.execute(query)]
+
+
 def get_nonconformity(engine: Engine, nc_id: str) -> tuple[Nonconformity, list[NcEvent]]:
     """One nonconformity and its history."""
     create_schema(engine)

@@ -111,9 +111,9 @@ def test_runs_recorded_second_scheduler_refused_sigterm_is_clean(
 
 def test_list_shows_next_runs(tmp_path: Path) -> None:
     policy = load_policy(scheduled_policy(tmp_path, "{cron: '0 6 * * 1', timezone: Europe/Madrid}"))
-    ((spec, when),) = next_runs([policy])
-    assert spec.id == "check:POL-CS-01" and when is not None and when.weekday() == 0
-    assert "cron '0 6 * * 1'" in spec.describe()
+    ((job_id, when, described),) = next_runs([policy])
+    assert job_id == "check:POL-CS-01" and when is not None and when.weekday() == 0
+    assert "cron '0 6 * * 1'" in described
 
 
 def test_a_policy_without_schedules_is_explained(tmp_path: Path, sqlite_url: str) -> None:
