@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
-from iso_social.controls.base import ControlInput, Tally, percent, time_measures
-from iso_social.domain import AuthorRole, Direction, EvidenceItem, Message, Outcome
+from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent, time_measures
+from iso_social.domain import AuthorRole, Conversation, Direction, EvidenceItem, Message, Outcome
 
 
 def is_acknowledgement(message: Message) -> bool:
@@ -47,56 +47,69 @@ class AutoReplyFollowup:
 
     def evaluate(self, data: ControlInput, params: AutoReplyFollowupParams) -> Outcome:
         """Check the human follow-up of each conversation's first acknowledgement."""
+        return evaluate_each(self, data, params)
+
+    def assess(
+        self,
+        conversation: Conversation,
+        data: ControlInput,
+        params: AutoReplyFollowupParams,
+        tally: Tally,
+    ) -> None:
+        """Count one conversation's first acknowledgement and its human follow-up."""
         calendar = data.calendar(params.calendar)
         deadline_s = params.deadline.total_seconds()
-        tally = Tally()
-        for conversation in data.conversations:
-            first = conversation.first_customer_message
-            ack = next(
-                (
-                    m
-                    for m in conversation.messages
-                    if first is not None
-                    and m.created_at >= first.created_at
-                    and is_acknowledgement(m)
-                ),
-                None,
-            )
-            if ack is None or ack.created_at not in data.window:
-                continue
-            cid = conversation.conversation_id
-            human = first_response(conversation, ack.created_at, params.response)
-            if human is not None:
-                value = calendar.seconds_between(ack.created_at, human.created_at)
-                if value <= deadline_s:
-                    tally.passed(cid, value)
-                else:
-                    tally.failed(
-                        cid,
-                        EvidenceItem(
-                            cid,
-                            (ack.message_id, human.message_id),
-                            value,
-                            f"the first human reply came {format_duration(value)} after the "
-                            f"automated acknowledgement; the deadline is "
-                            f"{format_duration(deadline_s)}.",
-                        ),
-                        value,
-                    )
-            elif calendar.add(ack.created_at, params.deadline) > data.window.end:
-                tally.pending += 1
+        first = conversation.first_customer_message
+        ack = next(
+            (
+                m
+                for m in conversation.messages
+                if first is not None and m.created_at >= first.created_at and is_acknowledgement(m)
+            ),
+            None,
+        )
+        if ack is None or ack.created_at not in data.window:
+            return
+        cid = conversation.conversation_id
+        human = first_response(conversation, ack.created_at, params.response)
+        if human is not None:
+            value = calendar.seconds_between(ack.created_at, human.created_at)
+            if value <= deadline_s:
+                tally.passed(cid, value)
             else:
-                silence = calendar.seconds_between(ack.created_at, data.window.end)
                 tally.failed(
                     cid,
                     EvidenceItem(
                         cid,
-                        (ack.message_id,),
-                        None,
-                        f"an automated acknowledgement was followed by {format_duration(silence)} "
-                        "of silence: no human reply by the end of the audit window.",
+                        (ack.message_id, human.message_id),
+                        value,
+                        f"the first human reply came {format_duration(value)} after the "
+                        f"automated acknowledgement; the deadline is "
+                        f"{format_duration(deadline_s)}.",
                     ),
+                    value,
                 )
+        elif calendar.add(ack.created_at, params.deadline) > data.window.end:
+            tally.wait()
+        else:
+            silence = calendar.seconds_between(ack.created_at, data.window.end)
+            tally.settled = False  # the silence is measured up to the window's end
+            tally.failed(
+                cid,
+                EvidenceItem(
+                    cid,
+                    (ack.message_id,),
+                    None,
+                    f"an automated acknowledgement was followed by {format_duration(silence)} "
+                    "of silence: no human reply by the end of the audit window.",
+                ),
+            )
+
+    def conclude(
+        self, tally: Tally, data: ControlInput, params: AutoReplyFollowupParams
+    ) -> Outcome:
+        """The share followed up in time against the target."""
+        deadline_s = params.deadline.total_seconds()
         return tally.outcome(
             target=params.target,
             empty="No automated acknowledgement in the audit window.",

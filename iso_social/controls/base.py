@@ -7,6 +7,7 @@ calendars; it returns an `Outcome`. The check stage adds the control id, clauses
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,32 @@ class ControlInput:
         if name == "always":
             return calendar_for(None)
         raise KeyError(name)
+
+
+@runtime_checkable
+class PerConversation(Protocol):
+    """A control type whose count is a sum over conversations: `assess` counts one conversation
+    into a tally, `conclude` turns the whole tally into the outcome. Its `evaluate` is
+    `evaluate_each`; incremental checks call `assess` only for conversations that changed or are
+    not settled, and reuse the others' tallies."""
+
+    def assess(
+        self, conversation: Conversation, data: ControlInput, params: Any, tally: Tally
+    ) -> None:
+        """Count one conversation."""
+        ...
+
+    def conclude(self, tally: Tally, data: ControlInput, params: Any) -> Outcome:
+        """The outcome of the counted population."""
+        ...
+
+
+def evaluate_each(control: PerConversation, data: ControlInput, params: Any) -> Outcome:
+    """Assess every conversation in order, then conclude."""
+    tally = Tally()
+    for conversation in data.conversations:
+        control.assess(conversation, data, params, tally)
+    return control.conclude(tally, data, params)
 
 
 @runtime_checkable
@@ -92,7 +119,11 @@ def time_measures(values: list[float]) -> Mapping[str, float | None]:
 @dataclass
 class Tally:
     """A control's population as it is counted: items that conform, nonconforming items with
-    their evidence, items still pending, and measured values (for percentiles)."""
+    their evidence, items still pending, measured values (for percentiles) and named counters.
+
+    `settled` stays True while nothing counted depends on where the window ends (an item still
+    within its deadline, or a wait measured up to the window's end): a settled tally of an
+    unchanged conversation is still right for a later window, so incremental checks reuse it."""
 
     conforming: int = 0
     pending: int = 0
@@ -100,6 +131,24 @@ class Tally:
     population_ids: list[str] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     upcoming: list[Upcoming] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    settled: bool = True
+
+    def absorb(self, other: Tally) -> None:
+        """Add another tally's counts (a conversation's) to this one, in order."""
+        self.conforming += other.conforming
+        self.pending += other.pending
+        self.evidence += other.evidence
+        self.population_ids += other.population_ids
+        self.values += other.values
+        self.upcoming += other.upcoming
+        self.counts.update(other.counts)
+        self.settled = self.settled and other.settled
+
+    def wait(self) -> None:
+        """Count an item whose outcome is not known yet at the window's end."""
+        self.pending += 1
+        self.settled = False
 
     @property
     def population(self) -> int:
@@ -115,7 +164,7 @@ class Tally:
 
     def waiting(self, conversation_id: str, due_at: datetime) -> None:
         """Count an item still within its deadline at the end of the window."""
-        self.pending += 1
+        self.wait()
         self.upcoming.append(Upcoming(conversation_id, due_at))
 
     def failed(self, item_id: str, item: EvidenceItem, value: float | None = None) -> None:

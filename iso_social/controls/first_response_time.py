@@ -18,8 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
-from iso_social.controls.base import ControlInput, percent, share, time_measures
-from iso_social.domain import Channel, EvidenceItem, Outcome, Upcoming
+from iso_social.controls.base import (
+    ControlInput,
+    Tally,
+    evaluate_each,
+    percent,
+    share,
+    time_measures,
+)
+from iso_social.domain import Channel, Conversation, EvidenceItem, Outcome
 
 
 class ChannelTarget(BaseModel):
@@ -53,88 +60,104 @@ class FirstResponseTime:
 
     def evaluate(self, data: ControlInput, params: FirstResponseTimeParams) -> Outcome:
         """Time each conversation's first human reply and compare the share with the target."""
-        answered: list[float] = []
-        evidence: list[EvidenceItem] = []
-        population_ids: list[str] = []
-        conforming = pending = unanswered = 0
-        upcoming: list[Upcoming] = []
-        by_channel: dict[str, list[int]] = {}  # channel -> [population, conforming]
-        for conversation in data.conversations:
-            first = conversation.first_customer_message
-            if first is None or first.created_at not in data.window:
-                continue
-            own = params.per_channel.get(conversation.channel, ChannelTarget())
-            calendar_name = own.calendar or params.calendar
-            calendar = data.calendar(calendar_name)
-            deadline = own.deadline or params.deadline
-            deadline_s = deadline.total_seconds()
-            basis = "calendar" if calendar.always else f"business ({calendar_name})"
-            counts = by_channel.setdefault(conversation.channel.value, [0, 0])
-            reply = first_response(conversation, first.created_at, params.response)
-            if reply is not None:
-                elapsed = calendar.seconds_between(first.created_at, reply.created_at)
-                answered.append(elapsed)
-                population_ids.append(conversation.conversation_id)
-                counts[0] += 1
-                if elapsed <= deadline_s:
-                    conforming += 1
-                    counts[1] += 1
-                else:
-                    evidence.append(
-                        EvidenceItem(
-                            conversation.conversation_id,
-                            (first.message_id, reply.message_id),
-                            elapsed,
-                            f"first human reply after {format_duration(elapsed)} of "
-                            f"{basis} time; the deadline is {format_duration(deadline_s)}.",
-                        )
-                    )
-                continue
-            due = calendar.add(first.created_at, deadline)
-            if due > data.window.end:
-                pending += 1
-                upcoming.append(Upcoming(conversation.conversation_id, due))
-                continue
-            unanswered += 1
-            counts[0] += 1
-            population_ids.append(conversation.conversation_id)
-            waited = calendar.seconds_between(first.created_at, data.window.end)
-            evidence.append(
-                EvidenceItem(
-                    conversation.conversation_id,
-                    (first.message_id,),
-                    None,
-                    f"no human reply by the end of the audit window; the "
-                    f"{format_duration(deadline_s)} deadline passed on "
-                    f"{due:%Y-%m-%d %H:%M} UTC ({format_duration(waited)} of {basis} time waited).",
+        return evaluate_each(self, data, params)
+
+    def assess(
+        self,
+        conversation: Conversation,
+        data: ControlInput,
+        params: FirstResponseTimeParams,
+        tally: Tally,
+    ) -> None:
+        """Time one conversation's first human reply."""
+        first = conversation.first_customer_message
+        if first is None or first.created_at not in data.window:
+            return
+        own = params.per_channel.get(conversation.channel, ChannelTarget())
+        calendar_name = own.calendar or params.calendar
+        calendar = data.calendar(calendar_name)
+        deadline = own.deadline or params.deadline
+        deadline_s = deadline.total_seconds()
+        basis = "calendar" if calendar.always else f"business ({calendar_name})"
+        channel = conversation.channel.value
+        cid = conversation.conversation_id
+        tally.counts[f"channel:{channel}:population"] += 0  # listed even if all are pending
+        reply = first_response(conversation, first.created_at, params.response)
+        if reply is not None:
+            elapsed = calendar.seconds_between(first.created_at, reply.created_at)
+            tally.counts[f"channel:{channel}:population"] += 1
+            if elapsed <= deadline_s:
+                tally.counts[f"channel:{channel}:conforming"] += 1
+                tally.passed(cid, elapsed)
+            else:
+                tally.failed(
+                    cid,
+                    EvidenceItem(
+                        cid,
+                        (first.message_id, reply.message_id),
+                        elapsed,
+                        f"first human reply after {format_duration(elapsed)} of "
+                        f"{basis} time; the deadline is {format_duration(deadline_s)}.",
+                    ),
+                    elapsed,
                 )
-            )
-        population = conforming + len(evidence)
+            return
+        due = calendar.add(first.created_at, deadline)
+        if due > data.window.end:
+            tally.waiting(cid, due)
+            return
+        tally.counts["unanswered"] += 1
+        tally.counts[f"channel:{channel}:population"] += 1
+        tally.settled = False  # the wait is measured up to the window's end
+        waited = calendar.seconds_between(first.created_at, data.window.end)
+        tally.failed(
+            cid,
+            EvidenceItem(
+                cid,
+                (first.message_id,),
+                None,
+                f"no human reply by the end of the audit window; the "
+                f"{format_duration(deadline_s)} deadline passed on "
+                f"{due:%Y-%m-%d %H:%M} UTC ({format_duration(waited)} of {basis} time waited).",
+            ),
+        )
+
+    def conclude(
+        self, tally: Tally, data: ControlInput, params: FirstResponseTimeParams
+    ) -> Outcome:
+        """The share answered in time against the target, and each channel's own target."""
+        unanswered, pending = tally.counts["unanswered"], tally.pending
         deadline_s = params.deadline.total_seconds()
         basis = (
             "calendar" if data.calendar(params.calendar).always else f"business ({params.calendar})"
         )
+        names = sorted(key.split(":")[1] for key in tally.counts if key.endswith(":population"))
         channels = {
-            name: {"population": n, "conforming": ok, "rate": share(ok, n)}
-            for name, (n, ok) in sorted(by_channel.items())
+            name: {
+                "population": (n := tally.counts[f"channel:{name}:population"]),
+                "conforming": (ok := tally.counts[f"channel:{name}:conforming"]),
+                "rate": share(ok, n),
+            }
+            for name in names
         }
         measures = {
-            **time_measures(answered),
-            "answered": len(answered),
+            **time_measures(tally.values),
+            "answered": len(tally.values),
             "unanswered": unanswered,
             "pending": pending,
             "deadline_seconds": deadline_s,
             "time_basis": basis,
             "by_channel": channels,
         }
-        if population == 0:
+        upcoming = tuple(sorted(tally.upcoming, key=lambda u: u.due_at))
+        if tally.population == 0:
             return Outcome.not_evaluated(
                 "No conversation with a customer message in the audit window"
                 + (f" ({pending} still within their deadline)." if pending else "."),
-                tuple(sorted(upcoming, key=lambda u: u.due_at)),
+                upcoming,
                 **measures,
             )
-        rate = share(conforming, population)
+        rate = share(tally.conforming, tally.population)
         assert rate is not None  # noqa: S101
         short = [
             name
@@ -143,24 +166,25 @@ class FirstResponseTime:
             is not None
             and (values["rate"] or 0) < own_target
         ]
+        nonconforming = len(tally.evidence)
         statement = (
-            f"{conforming} of {population} conversations ({percent(rate)}) got a first "
-            f"human reply within {format_duration(deadline_s)} of {basis} time"
+            f"{tally.conforming} of {tally.population} conversations ({percent(rate)}) got a "
+            f"first human reply within {format_duration(deadline_s)} of {basis} time"
             + (" (or their channel's own deadline)" if params.per_channel else "")
-            + f"; the target is {percent(params.target)}; {len(evidence)} did not"
+            + f"; the target is {percent(params.target)}; {nonconforming} did not"
             + (f", {unanswered} of them never answered." if unanswered else ".")
             + (f" Below their channel's own target: {', '.join(short)}." if short else "")
         )
         return Outcome(
             conforms=rate >= params.target and not short,
             statement=statement,
-            population=population,
-            conforming=conforming,
-            nonconforming=len(evidence),
+            population=tally.population,
+            conforming=tally.conforming,
+            nonconforming=nonconforming,
             rate=rate,
             target=params.target,
             measures=measures,
-            evidence=tuple(evidence),
-            population_ids=tuple(population_ids),
-            upcoming=tuple(sorted(upcoming, key=lambda u: u.due_at)),
+            evidence=tuple(tally.evidence),
+            population_ids=tuple(tally.population_ids),
+            upcoming=upcoming,
         )

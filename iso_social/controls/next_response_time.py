@@ -25,8 +25,8 @@ from iso_social.controls._timeline import (
     elapsed,
     pauses,
 )
-from iso_social.controls.base import ControlInput, Tally, percent, time_measures
-from iso_social.domain import EvidenceItem, Message, Outcome
+from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent, time_measures
+from iso_social.domain import Conversation, EvidenceItem, Message, Outcome
 
 
 class NextResponseTimeParams(BaseModel):
@@ -50,59 +50,70 @@ class NextResponseTime:
 
     def evaluate(self, data: ControlInput, params: NextResponseTimeParams) -> Outcome:
         """Time every wait of every conversation."""
+        return evaluate_each(self, data, params)
+
+    def assess(
+        self,
+        conversation: Conversation,
+        data: ControlInput,
+        params: NextResponseTimeParams,
+        tally: Tally,
+    ) -> None:
+        """Time every wait of one conversation."""
         calendar = data.calendar(params.calendar)
         deadline_s = params.deadline.total_seconds()
-        tally = Tally()
-        for conversation in data.conversations:
-            paused = pauses(conversation)
-            cid = conversation.conversation_id
-            waiting: Message | None = None
-            counted = params.include_first
-            for message in conversation.messages:
-                if message.is_customer_inbound and waiting is None:
-                    waiting = message
-                elif waiting is not None and counts_as_response(message, params.response):
-                    if counted and waiting.created_at in data.window:
-                        value = elapsed(calendar, waiting.created_at, message.created_at, paused)
-                        item = f"{cid}#{waiting.message_id}"
-                        if value <= deadline_s:
-                            tally.passed(item, value)
-                        else:
-                            tally.failed(
-                                item,
-                                EvidenceItem(
-                                    cid,
-                                    (waiting.message_id, message.message_id),
-                                    value,
-                                    f"the customer waited {format_duration(value)} for an answer; "
-                                    f"the deadline is {format_duration(deadline_s)}.",
-                                ),
+        paused = pauses(conversation)
+        cid = conversation.conversation_id
+        waiting: Message | None = None
+        counted = params.include_first
+        for message in conversation.messages:
+            if message.is_customer_inbound and waiting is None:
+                waiting = message
+            elif waiting is not None and counts_as_response(message, params.response):
+                if counted and waiting.created_at in data.window:
+                    value = elapsed(calendar, waiting.created_at, message.created_at, paused)
+                    item = f"{cid}#{waiting.message_id}"
+                    if value <= deadline_s:
+                        tally.passed(item, value)
+                    else:
+                        tally.failed(
+                            item,
+                            EvidenceItem(
+                                cid,
+                                (waiting.message_id, message.message_id),
                                 value,
-                            )
-                    waiting, counted = None, True
-            if waiting is None or not counted or waiting.created_at not in data.window:
-                continue
-            deadline_at: datetime = due(calendar, waiting.created_at, params.deadline, paused)
-            if deadline_at > data.window.end:
-                tally.waiting(cid, deadline_at)
-            else:
-                tally.failed(
-                    f"{cid}#{waiting.message_id}",
-                    EvidenceItem(
-                        cid,
-                        (waiting.message_id,),
-                        None,
-                        f"no answer by the end of the audit window; the deadline passed on "
-                        f"{deadline_at:%Y-%m-%d %H:%M} UTC.",
-                    ),
-                )
-        answered = len(tally.values)
+                                f"the customer waited {format_duration(value)} for an answer; "
+                                f"the deadline is {format_duration(deadline_s)}.",
+                            ),
+                            value,
+                        )
+                waiting, counted = None, True
+        if waiting is None or not counted or waiting.created_at not in data.window:
+            return
+        deadline_at: datetime = due(calendar, waiting.created_at, params.deadline, paused)
+        if deadline_at > data.window.end:
+            tally.waiting(cid, deadline_at)
+        else:
+            tally.failed(
+                f"{cid}#{waiting.message_id}",
+                EvidenceItem(
+                    cid,
+                    (waiting.message_id,),
+                    None,
+                    f"no answer by the end of the audit window; the deadline passed on "
+                    f"{deadline_at:%Y-%m-%d %H:%M} UTC.",
+                ),
+            )
+
+    def conclude(self, tally: Tally, data: ControlInput, params: NextResponseTimeParams) -> Outcome:
+        """The share of waits answered in time against the target."""
+        deadline_s = params.deadline.total_seconds()
         return tally.outcome(
             target=params.target,
             empty="No customer message awaited a next reply in the audit window.",
             measures={
                 **time_measures(tally.values),
-                "waits_answered": answered,
+                "waits_answered": len(tally.values),
                 "pending": tally.pending,
                 "deadline_seconds": deadline_s,
             },

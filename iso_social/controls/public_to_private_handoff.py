@@ -16,8 +16,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from iso_social.controls.base import ControlInput, Tally, percent
-from iso_social.domain import Direction, EvidenceItem, Outcome, Visibility
+from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
+from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Visibility
 
 DATA = re.compile(
     r"\b(account (number|no\.?|details)|card (number|details)|last (four|4) digits|"
@@ -83,29 +83,42 @@ class PublicToPrivateHandoff:
 
     def evaluate(self, data: ControlInput, params: PublicToPrivateHandoffParams) -> Outcome:
         """Classify every public agent request for data."""
-        tally = Tally()
-        for conversation in data.conversations:
-            for message in conversation.messages:
-                if (
-                    message.direction is not Direction.OUTBOUND
-                    or message.visibility is not Visibility.PUBLIC
-                    or message.created_at not in data.window
-                    or not asks_for_data(message.text)
-                ):
-                    continue
-                if PRIVATE.search(message.text):
-                    tally.passed(message.message_id)
-                    continue
-                tally.failed(
-                    message.message_id,
-                    EvidenceItem(
-                        conversation.conversation_id,
-                        (message.message_id,),
-                        None,
-                        "an agent asked for personal or account data in a public reply instead of "
-                        "moving the conversation to a private channel.",
-                    ),
-                )
+        return evaluate_each(self, data, params)
+
+    def assess(
+        self,
+        conversation: Conversation,
+        data: ControlInput,
+        params: PublicToPrivateHandoffParams,
+        tally: Tally,
+    ) -> None:
+        """Classify one conversation's public agent requests for data."""
+        for message in conversation.messages:
+            if (
+                message.direction is not Direction.OUTBOUND
+                or message.visibility is not Visibility.PUBLIC
+                or message.created_at not in data.window
+                or not asks_for_data(message.text)
+            ):
+                continue
+            if PRIVATE.search(message.text):
+                tally.passed(message.message_id)
+                continue
+            tally.failed(
+                message.message_id,
+                EvidenceItem(
+                    conversation.conversation_id,
+                    (message.message_id,),
+                    None,
+                    "an agent asked for personal or account data in a public reply instead of "
+                    "moving the conversation to a private channel.",
+                ),
+            )
+
+    def conclude(
+        self, tally: Tally, data: ControlInput, params: PublicToPrivateHandoffParams
+    ) -> Outcome:
+        """The share of requests handed off against the target."""
         return tally.outcome(
             target=params.target,
             empty="No public agent message asked for personal data in the audit window.",

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import due, elapsed, pauses
-from iso_social.controls.base import ControlInput, Tally, percent, time_measures
-from iso_social.domain import EvidenceItem, Outcome, Status
+from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent, time_measures
+from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
 
 _ENDS = (Status.RESOLVED, Status.CLOSED)
 
@@ -43,70 +43,83 @@ class ResolutionTime:
 
     def evaluate(self, data: ControlInput, params: ResolutionTimeParams) -> Outcome:
         """Measure every resolution cycle that starts in the window."""
+        return evaluate_each(self, data, params)
+
+    def assess(
+        self,
+        conversation: Conversation,
+        data: ControlInput,
+        params: ResolutionTimeParams,
+        tally: Tally,
+    ) -> None:
+        """Measure one conversation's resolution cycles that start in the window."""
         calendar = data.calendar(params.calendar)
         deadline_s = params.deadline.total_seconds()
-        tally = Tally()
-        no_status = reopened = 0
-        for conversation in data.conversations:
-            first = conversation.first_customer_message
-            if first is None:
+        first = conversation.first_customer_message
+        if first is None:
+            return
+        if not conversation.statuses:
+            tally.counts["without_status_records"] += first.created_at in data.window
+            return
+        paused = pauses(conversation)
+        starts: list[datetime] = [first.created_at]
+        starts += [
+            s.created_at
+            for s in conversation.statuses
+            if s.status is Status.REOPENED and s.created_at > first.created_at
+        ]
+        for cycle, start in enumerate(starts):
+            if start not in data.window:
                 continue
-            if not conversation.statuses:
-                no_status += first.created_at in data.window
-                continue
-            paused = pauses(conversation)
-            starts: list[datetime] = [first.created_at]
-            starts += [
-                s.created_at
-                for s in conversation.statuses
-                if s.status is Status.REOPENED and s.created_at > first.created_at
-            ]
-            for cycle, start in enumerate(starts):
-                if start not in data.window:
-                    continue
-                reopened += cycle > 0
-                cid = conversation.conversation_id
-                end = next(
-                    (
-                        s.created_at
-                        for s in conversation.statuses
-                        if s.status in _ENDS and s.created_at >= start
-                    ),
-                    None,
-                )
-                label = "reopened case" if cycle else "case"
-                item = f"{cid}#{cycle}"
-                if end is not None:
-                    value = elapsed(calendar, start, end, paused)
-                    if value <= deadline_s:
-                        tally.passed(item, value)
-                    else:
-                        tally.failed(
-                            item,
-                            EvidenceItem(
-                                cid,
-                                (),
-                                value,
-                                f"{label} resolved after {format_duration(value)}; "
-                                f"the deadline is {format_duration(deadline_s)}.",
-                            ),
-                            value,
-                        )
-                    continue
-                deadline_at = due(calendar, start, params.deadline, paused)
-                if deadline_at > data.window.end:
-                    tally.waiting(cid, deadline_at)
+            tally.counts["reopened_cycles"] += cycle > 0
+            cid = conversation.conversation_id
+            end = next(
+                (
+                    s.created_at
+                    for s in conversation.statuses
+                    if s.status in _ENDS and s.created_at >= start
+                ),
+                None,
+            )
+            label = "reopened case" if cycle else "case"
+            item = f"{cid}#{cycle}"
+            if end is not None:
+                value = elapsed(calendar, start, end, paused)
+                if value <= deadline_s:
+                    tally.passed(item, value)
                 else:
                     tally.failed(
                         item,
                         EvidenceItem(
                             cid,
                             (),
-                            None,
-                            f"{label} not resolved by the end of the audit window; "
-                            f"the deadline passed on {deadline_at:%Y-%m-%d %H:%M} UTC.",
+                            value,
+                            f"{label} resolved after {format_duration(value)}; "
+                            f"the deadline is {format_duration(deadline_s)}.",
                         ),
+                        value,
                     )
+                continue
+            deadline_at = due(calendar, start, params.deadline, paused)
+            if deadline_at > data.window.end:
+                tally.waiting(cid, deadline_at)
+            else:
+                tally.failed(
+                    item,
+                    EvidenceItem(
+                        cid,
+                        (),
+                        None,
+                        f"{label} not resolved by the end of the audit window; "
+                        f"the deadline passed on {deadline_at:%Y-%m-%d %H:%M} UTC.",
+                    ),
+                )
+
+    def conclude(self, tally: Tally, data: ControlInput, params: ResolutionTimeParams) -> Outcome:
+        """The share resolved in time against the target."""
+        deadline_s = params.deadline.total_seconds()
+        no_status = tally.counts["without_status_records"]
+        reopened = tally.counts["reopened_cycles"]
         empty = "No case with status records started in the audit window" + (
             f" ({no_status} conversations have no status records)." if no_status else "."
         )

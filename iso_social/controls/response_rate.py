@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
-from iso_social.controls.base import ControlInput, Tally, percent
-from iso_social.domain import EvidenceItem, Outcome, Visibility
+from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
+from iso_social.domain import Conversation, EvidenceItem, Outcome, Visibility
 
 
 class ResponseRateParams(BaseModel):
@@ -40,25 +40,36 @@ class ResponseRate:
 
     def evaluate(self, data: ControlInput, params: ResponseRateParams) -> Outcome:
         """Count the contacts that were answered."""
-        tally = Tally()
-        for conversation in data.conversations:
-            first = conversation.first_customer_message
-            if first is None or first.created_at not in data.window:
-                continue
-            if params.public_only and first.visibility is not Visibility.PUBLIC:
-                continue
-            cid = conversation.conversation_id
-            if first_response(conversation, first.created_at, params.response) is not None:
-                tally.passed(cid)
-            elif data.window.end - first.created_at < params.grace:
-                tally.pending += 1
-            else:
-                tally.failed(
-                    cid,
-                    EvidenceItem(
-                        cid, (first.message_id,), None, "the customer's message was never answered."
-                    ),
-                )
+        return evaluate_each(self, data, params)
+
+    def assess(
+        self,
+        conversation: Conversation,
+        data: ControlInput,
+        params: ResponseRateParams,
+        tally: Tally,
+    ) -> None:
+        """Count one conversation's contact: answered, ignored or still in its grace period."""
+        first = conversation.first_customer_message
+        if first is None or first.created_at not in data.window:
+            return
+        if params.public_only and first.visibility is not Visibility.PUBLIC:
+            return
+        cid = conversation.conversation_id
+        if first_response(conversation, first.created_at, params.response) is not None:
+            tally.passed(cid)
+        elif data.window.end - first.created_at < params.grace:
+            tally.wait()
+        else:
+            tally.failed(
+                cid,
+                EvidenceItem(
+                    cid, (first.message_id,), None, "the customer's message was never answered."
+                ),
+            )
+
+    def conclude(self, tally: Tally, data: ControlInput, params: ResponseRateParams) -> Outcome:
+        """The share answered against the target."""
         kind = "public customer contacts" if params.public_only else "customer contacts"
         return tally.outcome(
             target=params.target,

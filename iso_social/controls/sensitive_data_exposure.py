@@ -21,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._detectors import detect
-from iso_social.controls.base import ControlInput, Tally, percent
+from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
 from iso_social.domain import (
     AuthorRole,
+    Conversation,
     Direction,
     EvidenceItem,
     Message,
@@ -78,47 +79,61 @@ class SensitiveDataExposure:
 
     def evaluate(self, data: ControlInput, params: SensitiveDataExposureParams) -> Outcome:
         """Scan every public message in the window."""
-        tally = Tally()
-        by_agents = remedied = 0
-        found: dict[str, int] = {}
+        return evaluate_each(self, data, params)
+
+    def assess(
+        self,
+        conversation: Conversation,
+        data: ControlInput,
+        params: SensitiveDataExposureParams,
+        tally: Tally,
+    ) -> None:
+        """Scan one conversation's public messages in the window."""
         within = format_duration(params.action_within.total_seconds())
-        for conversation in data.conversations:
-            for message in conversation.messages:
-                if (
-                    message.visibility is not Visibility.PUBLIC
-                    or message.created_at not in data.window
-                ):
-                    continue
-                by_customer = message.direction is Direction.INBOUND
-                wanted = params.detectors if by_customer else params.agent_detectors
-                detections = detect(message.text, wanted, params.region, params.allow)
-                for detection in detections:
-                    found[detection.detector] = found.get(detection.detector, 0) + 1
-                what = ", ".join(sorted({d.masked for d in detections}))
-                ids = (conversation.conversation_id, (message.message_id,), None)
-                if detections and not by_customer:
-                    by_agents += 1
-                    tally.failed(
-                        message.message_id,
-                        EvidenceItem(
-                            *ids, f"the organisation published personal data in public ({what})."
-                        ),
-                    )
-                elif (
-                    detections
-                    and _remedy(conversation.messages, message, params.action_within) is None
-                ):
-                    tally.failed(
-                        message.message_id,
-                        EvidenceItem(
-                            *ids,
-                            f"a customer posted personal data in public ({what}); no agent "
-                            f"asked to delete it or moved to a private channel within {within}.",
-                        ),
-                    )
-                else:
-                    remedied += bool(detections)
-                    tally.passed(message.message_id)
+        for message in conversation.messages:
+            if message.visibility is not Visibility.PUBLIC or message.created_at not in data.window:
+                continue
+            by_customer = message.direction is Direction.INBOUND
+            wanted = params.detectors if by_customer else params.agent_detectors
+            detections = detect(message.text, wanted, params.region, params.allow)
+            for detection in detections:
+                tally.counts[f"detected_{detection.detector}"] += 1
+            what = ", ".join(sorted({d.masked for d in detections}))
+            ids = (conversation.conversation_id, (message.message_id,), None)
+            if detections and not by_customer:
+                tally.counts["exposed_by_agents"] += 1
+                tally.failed(
+                    message.message_id,
+                    EvidenceItem(
+                        *ids, f"the organisation published personal data in public ({what})."
+                    ),
+                )
+            elif (
+                detections and _remedy(conversation.messages, message, params.action_within) is None
+            ):
+                tally.failed(
+                    message.message_id,
+                    EvidenceItem(
+                        *ids,
+                        f"a customer posted personal data in public ({what}); no agent "
+                        f"asked to delete it or moved to a private channel within {within}.",
+                    ),
+                )
+            else:
+                tally.counts["customer_exposures_remedied"] += bool(detections)
+                tally.passed(message.message_id)
+
+    def conclude(
+        self, tally: Tally, data: ControlInput, params: SensitiveDataExposureParams
+    ) -> Outcome:
+        """The share of public messages without exposed data; agents' exposures are major."""
+        by_agents = tally.counts["exposed_by_agents"]
+        remedied = tally.counts["customer_exposures_remedied"]
+        found = {
+            k.removeprefix("detected_"): n
+            for k, n in tally.counts.items()
+            if k.startswith("detected_")
+        }
         return tally.outcome(
             target=params.target,
             empty="No public message in the audit window.",
