@@ -7,16 +7,25 @@ number) is never graded lower. Waivers in force then apply: items of waived conv
 the count, and a control waived as a whole is `waived` instead of nonconforming. Waivers are
 judged on the audit window's last day, so a rerun gives the same verdict; an expired waiver no
 longer applies and is reported as a warning.
+
+Incremental checks (the scheduler's) pass an `IncrementalState`: a per-conversation control type
+(`PerConversation`) then assesses only the conversations that changed since the last check, that
+are not settled (something still pending, or measured up to the window's end) or that reach back
+to the window's start, and reuses the kept tallies of the others. `conclude` sees the same tally
+in the same order as a full check, so the results are the same; other control types are
+evaluated in full.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from iso_social.controls import ControlInput, control_types
+from iso_social.controls.base import PerConversation, Tally
 from iso_social.domain import Call, Conversation, Finding, Outcome, Verdict, Window
 from iso_social.policy import Control, Policy, Waiver
 
@@ -85,12 +94,88 @@ def _without_items(outcome: Outcome, conversations: set[str]) -> tuple[Outcome, 
     ), removed
 
 
+Fingerprint = tuple[Any, ...]
+
+
+@dataclass
+class IncrementalState:
+    """What a scheduler keeps between checks: each per-conversation control's tally of each
+    conversation, with the conversation's fingerprint; and how much was assessed or reused."""
+
+    tallies: dict[tuple[str, str], dict[str, tuple[Fingerprint, Tally]]] = field(
+        default_factory=dict
+    )
+    windows: dict[tuple[str, str], Window] = field(default_factory=dict)
+    assessed: int = 0
+    reused: int = 0
+
+
+def fingerprint(conversation: Conversation) -> Fingerprint:
+    """What changes when a conversation gets a message or status, or has its text purged."""
+    messages, statuses = conversation.messages, conversation.statuses
+    return (
+        len(messages),
+        messages[-1].message_id if messages else None,
+        messages[-1].created_at if messages else None,
+        len(statuses),
+        statuses[-1].created_at if statuses else None,
+        len(conversation.escalations),
+        sum(len(m.text) for m in messages),
+    )
+
+
+def _starts_at(conversation: Conversation) -> datetime | None:
+    moments = [
+        items[0].created_at
+        for items in (conversation.messages, conversation.statuses, conversation.escalations)
+        if items
+    ]
+    return min(moments) if moments else None
+
+
+def _incremental(
+    kind: PerConversation,
+    data: ControlInput,
+    params: Any,
+    key: tuple[str, str],
+    state: IncrementalState,
+) -> Outcome:
+    window, before = data.window, state.windows.get(key)
+    kept = state.tallies.get(key, {})
+    if before is not None and (window.start < before.start or window.end < before.end):
+        kept = {}  # the window went back: nothing kept is known to hold
+    current: dict[str, tuple[Fingerprint, Tally]] = {}
+    tally = Tally()
+    for conversation in data.conversations:
+        cid, mark = conversation.conversation_id, fingerprint(conversation)
+        hit = kept.get(cid)
+        start = _starts_at(conversation)
+        if (
+            hit is not None
+            and hit[0] == mark
+            and hit[1].settled
+            and start is not None
+            and start >= window.start
+        ):
+            own = hit[1]
+            state.reused += 1
+        else:
+            own = Tally()
+            kind.assess(conversation, data, params, own)
+            state.assessed += 1
+        current[cid] = (mark, own)
+        tally.absorb(own)
+    state.tallies[key], state.windows[key] = current, window
+    return kind.conclude(tally, data, params)
+
+
 def evaluate_control(
     control: Control,
     policy: Policy,
     window: Window,
     conversations: Sequence[Conversation],
     calls: Sequence[Call],
+    state: IncrementalState | None = None,
 ) -> Finding:
     """Evaluate one control over the conversations and calls of its channels."""
     channels = set(control.spec.channels)
@@ -100,7 +185,12 @@ def evaluate_control(
         calls=[c for c in calls if not channels or c.channel in channels],
         calendars=policy.calendars(),
     )
-    outcome = control_types()[control.spec.type].evaluate(data, control.params)
+    kind = control_types()[control.spec.type]
+    if state is not None and isinstance(kind, PerConversation):
+        key = (policy.sha256, control.spec.id)
+        outcome = _incremental(kind, data, control.params, key, state)
+    else:
+        outcome = kind.evaluate(data, control.params)
     last_day: date = (window.end - timedelta(microseconds=1)).date()
     waivers, warnings, whole = [], [], False
     for waiver in (w for w in policy.document.waivers if w.control == control.spec.id):
@@ -140,14 +230,15 @@ def evaluate_policy(
     window: Window,
     conversations: Sequence[Conversation],
     calls: Sequence[Call] = (),
+    state: IncrementalState | None = None,
 ) -> list[Finding]:
     """Evaluate every control of every policy, in a stable order (policy id, control id)."""
     findings = [
-        evaluate_control(control, policy, window, conversations, calls)
+        evaluate_control(control, policy, window, conversations, calls, state)
         for policy in sorted(policies, key=lambda p: p.document.id)
         for control in policy.controls
     ]
     return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
 
 
-__all__ = ["evaluate_control", "evaluate_policy", "grade"]
+__all__ = ["IncrementalState", "evaluate_control", "evaluate_policy", "fingerprint", "grade"]

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Engine
 
 from iso_social._version import __version__
-from iso_social.check import evaluate_control, evaluate_policy
+from iso_social.check import IncrementalState, evaluate_control, evaluate_policy
 from iso_social.config import Settings
 from iso_social.domain import Finding, Window, now_utc
 from iso_social.errors import CheckError, ConfigError, EvidenceError, IngestError
@@ -161,9 +161,11 @@ def run_check_with_findings(
     start: datetime | None = None,
     end: datetime | None = None,
     as_of: datetime | None = None,
+    state: IncrementalState | None = None,
 ) -> tuple[RecordedRun, list[Finding]]:
     """`run_check`, also returning the graded findings (with what the recorded document leaves
-    out: population ids and items still within their deadline)."""
+    out: population ids and items still within their deadline). With `state` (kept by the
+    caller between runs) the check is incremental and its results are those of a full one."""
     with opened_engine(db) as engine:
         create_schema(engine)
         window = resolve_window(engine, start, end, as_of)
@@ -174,7 +176,7 @@ def run_check_with_findings(
                 InputFile(f.path, f.sha256, f.size, f.format, f.records_read, f.stored, f.rejected)
                 for f in repository.ingested_files(connection)
             ]
-        findings = evaluate_policy(policies, window, conversations, calls)
+        findings = evaluate_policy(policies, window, conversations, calls, state)
         created = now_utc()
         run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         document = build_document(

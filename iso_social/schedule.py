@@ -30,6 +30,7 @@ from types import FrameType
 from typing import Any
 
 from iso_social import pipeline
+from iso_social.check import IncrementalState
 from iso_social.domain import now_utc
 from iso_social.errors import ConfigError, IsoSocialError
 from iso_social.notify import Notifier
@@ -43,6 +44,7 @@ LEASE_RENEW = timedelta(seconds=10)
 MISFIRE_GRACE_SECONDS = 300
 LOG = logging.getLogger("iso_social.schedule")
 _NOTIFIER: Notifier | None = None  # set by run_service; job arguments must stay picklable
+_STATES: dict[str, IncrementalState] = {}  # per policy file: what incremental checks keep
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -131,8 +133,10 @@ def scheduled_check(db: str, policy_path: str, window_seconds: float) -> None:
     try:
         policies = load_policies([Path(policy_path)])
         end = now_utc()
+        state = _STATES.setdefault(policy_path, IncrementalState())
+        assessed, reused = state.assessed, state.reused
         run, findings = pipeline.run_check_with_findings(
-            policies, db=db, start=end - timedelta(seconds=window_seconds), end=end
+            policies, db=db, start=end - timedelta(seconds=window_seconds), end=end, state=state
         )
         summary = run.document["summary"]
         _log(
@@ -142,6 +146,8 @@ def scheduled_check(db: str, policy_path: str, window_seconds: float) -> None:
             run_id=run.run_id,
             major=summary["major_nonconformities"],
             minor=summary["minor_nonconformities"],
+            assessed=state.assessed - assessed,
+            reused=state.reused - reused,
             seconds=round(time.monotonic() - started, 3),
         )
         if _NOTIFIER is not None:
