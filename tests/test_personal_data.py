@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from iso_social.config import resource_dir
 from iso_social.store.database import make_engine
 from tests.conftest import canonical_message, write_jsonl
 
@@ -106,6 +107,24 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     run("nc list", "nc", "list")
     run("nc show", "nc", "show", "NC-PV-SDE-01")
     run("sample", "sample", "--control", "PV-SDE-01")
+    privacy = (resource_dir("policies") / "privacy.yaml").read_text(encoding="utf-8")
+    scheduled = tmp / "scheduled-privacy.yaml"
+    scheduled.write_text(
+        privacy.replace("\ncontrols:", "\nschedule: {every: 1h, window: 3650d}\ncontrols:", 1),
+        encoding="utf-8",
+    )
+    run("schedule run-once", "schedule", "run-once", "check:POL-CS-04", "--policies",
+        str(scheduled))  # fmt: skip
+    drop = tmp / "drop"
+    drop.mkdir()
+    (drop / "planted.bin").write_bytes(f"{CARD} {EMAIL} {DNI}\n".encode() * 3)
+    os.utime(drop / "planted.bin", (0, 0))
+    (tmp / "service.yaml").write_text("watch: [{folder: drop}]\n", encoding="utf-8")
+    run("drop folder", "schedule", "run-once", f"ingest:{drop.resolve()}", "--config",
+        str(tmp / "service.yaml"))  # fmt: skip
+    out["drop folder error file"] = (drop / "failed" / "planted.bin.error.txt").read_text(
+        encoding="utf-8"
+    )
     for path in [*files.values(), tmp / "report.html", tmp / "baseline.json"]:
         out[path.name] = path.read_text(encoding="utf-8")
     for path in sorted((tmp / "package").rglob("*")):
@@ -124,6 +143,8 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_the_commands_ran(artifacts: dict[str, str]) -> None:
     """The scan looks at real output: the privacy findings are there, masked."""
     assert "PV-SDE-01" in artifacts["results.json"]
+    assert "check recorded" in artifacts["schedule run-once (stderr)"]
+    assert "ingest failed" in artifacts["drop folder (stderr)"]
     assert "1111" in artifacts["results.csv"] or "1111" in artifacts["results.json"]
     assert artifacts["report.pdf text"].strip()
     assert any(name.startswith("report.pdf attachment") for name in artifacts)

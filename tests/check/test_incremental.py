@@ -67,7 +67,6 @@ def test_incremental_checks_equal_full_checks(seed: int, tmp_path: Path, db_url:
         full = evaluate_policy(policies, window, conversations, calls)
         assert incremental == full, f"arrival {n}"
         assert any(f.outcome.population for f in full)
-    print(f"assessed {later_assessed} of {later_total} after the first check")
     assert later_assessed < 0.6 * later_total, (later_assessed, later_total)
 
 
