@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -17,7 +17,6 @@ from sqlalchemy.exc import (
     OperationalError,
     SQLAlchemyError,
 )
-from sqlmodel import SQLModel
 
 from iso_social.errors import StoreError
 from iso_social.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -132,15 +131,17 @@ def opened_engine(url: str) -> Iterator[Engine]:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet (a read when they all exist, so commands
-    that only read never wait for a writer's lock)."""
+    """Make sure the schema is current: create a new database, or upgrade an older one to the
+    newest revision (store/migrations). A read when it is current, so commands that only read
+    never wait for a writer's lock."""
+    from iso_social.store import migrations
+
     try:
         with engine.connect() as connection:
-            existing = set(inspect(connection).get_table_names())
-        if set(SQLModel.metadata.tables) <= existing:
+            current = migrations.revision(connection)
+        if current == migrations.HEAD:
             return
-        with transaction(engine) as connection:
-            SQLModel.metadata.create_all(connection)
+        migrations.upgrade(engine)
     except OperationalError as exc:
         raise StoreError(
             f"cannot open the database: {_describe(exc)}",

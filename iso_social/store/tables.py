@@ -113,7 +113,7 @@ class MessageRow(SQLModel, table=True):
     in_reply_to: str | None = None
     automated: bool = False
     digest: str
-    ingest_id: int = Field(foreign_key="ingest_file.id")
+    ingest_id: int = Field(foreign_key="ingest_file.id", index=True)  # what an ingest added
     source_line: int
     purged_at: datetime | None = _ts(nullable=True)
 
@@ -158,7 +158,7 @@ class CallRow(SQLModel, table=True):
     customer: str
     offered_at: datetime = _ts(index=True)
     answered_at: datetime | None = _ts(nullable=True)
-    ended_at: datetime = _ts()
+    ended_at: datetime = _ts(index=True)  # retention purge
     outcome: str
     digest: str
     ingest_id: int = Field(foreign_key="ingest_file.id")
