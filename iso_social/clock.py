@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -133,6 +133,28 @@ def iana_zone(value: str) -> str:
     return value
 
 
+@cache
+def _holiday_countries() -> frozenset[str]:
+    """The ISO 3166 alpha-2 codes the holidays package covers, from its registry (loading each
+    country's calendar to validate a policy would cost a tenth of a second)."""
+    from holidays import registry
+
+    return frozenset(
+        code for names in registry.COUNTRIES.values() for code in names[1:] if len(code) == 2
+    )
+
+
+@cache
+def _known_subdivision(country: str, subdivision: str) -> bool:
+    import holidays
+
+    try:
+        holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        return False
+    return True
+
+
 class HolidaySpec(BaseModel):
     """Closed days: a country's (and region's) public holidays plus listed dates."""
 
@@ -146,15 +168,11 @@ class HolidaySpec(BaseModel):
     @classmethod
     def _known_country(cls, value: str | None) -> str | None:
         if value is not None:
-            import holidays
-
-            try:
-                holidays.country_holidays(value.upper())
-            except NotImplementedError as exc:
+            if value.upper() not in _holiday_countries():
                 raise ValueError(
                     f"'{value}' is not a country the holidays package knows "
                     "(use an ISO 3166 code such as ES, MX, GB)"
-                ) from exc
+                )
             return value.upper()
         return value
 
@@ -191,14 +209,10 @@ class CalendarSpec(BaseModel):
         if self.holidays and self.holidays.subdivision:
             if not self.holidays.country:
                 raise ValueError("holidays.subdivision needs holidays.country")
-            import holidays
-
-            try:
-                holidays.country_holidays(self.holidays.country, subdiv=self.holidays.subdivision)
-            except NotImplementedError as exc:
+            if not _known_subdivision(self.holidays.country, self.holidays.subdivision):
                 raise ValueError(
                     f"'{self.holidays.subdivision}' is not a subdivision of {self.holidays.country}"
-                ) from exc
+                )
 
 
 def _parse_window(text: str) -> tuple[time, time | None]:

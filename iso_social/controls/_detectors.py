@@ -12,10 +12,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import phonenumbers
-from stdnum import iban, luhn
-from stdnum.es import dni, nie
-
 DETECTORS = ("card", "iban", "national_id", "email", "phone", "address")
 _ISSUER_DIGITS = "23456"  # major industry identifiers of payment cards (ISO/IEC 7812)
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
@@ -52,6 +48,10 @@ def detect(
     """Every personal-data value in `text`, masked; values in `allow` (the organisation's own
     public hotline or address) are not findings."""
     wanted, allowed = set(detectors), {_normalised(a) for a in allow}
+    import phonenumbers  # here, not at the top: policy validation needs none of them
+    from stdnum import iban, luhn
+    from stdnum.es import dni, nie
+
     found: list[Detection] = []
 
     def add(detector: str, raw: str, masked: str) -> None:

@@ -248,3 +248,10 @@ def test_module_entry_point_and_help_imports_nothing_heavy() -> None:
     ).stdout.split()
     heavy = {"weasyprint", "sqlalchemy", "sqlmodel", "jinja2", "holidays", "pydantic"}
     assert heavy.isdisjoint(modules), heavy.intersection(modules)
+
+
+def test_the_cli_lists_every_built_in_log_format() -> None:
+    from iso_social.cli.ingest import FORMAT_NAMES
+    from iso_social.ingest import BUILTIN_LOG_FORMATS
+
+    assert tuple(cls.name for cls in BUILTIN_LOG_FORMATS) == FORMAT_NAMES
