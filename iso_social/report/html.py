@@ -10,9 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from markupsafe import Markup
+
 from iso_social.clock import format_duration, parse_duration
 from iso_social.evidence.models import RecordedRun
 from iso_social.report.base import ReportOptions
+from iso_social.report.chart import Bar, compliance_chart
 
 VERDICT_LABEL = {
     "conforms": "Conforms",
@@ -68,7 +71,9 @@ def _param(value: Any) -> str:
         except ValueError:
             return value
     if isinstance(value, list):
-        return ", ".join(map(str, value)) or "–"
+        return ", ".join(map(_param, value)) or "–"
+    if isinstance(value, dict):  # nested settings, e.g. the response rule or per-channel targets
+        return "; ".join(f"{k}: {_param(v)}" for k, v in value.items()) or "–"
     return str(value)
 
 
@@ -100,6 +105,24 @@ def build_view(run: RecordedRun, options: ReportOptions) -> dict[str, Any]:
             }
         )
     summary = doc["summary"]
+    waivers = [
+        {**waiver, "control_id": control["id"]}
+        for control in doc["controls"]
+        for waiver in control["waivers"]
+    ]
+    bars = [
+        Bar(c["id"], c["rate"], c["target"], c["verdict"])
+        for c in doc["controls"]
+        if c["rate"] is not None
+    ]
+    numbered = len(controls) + 2
+    contents = [
+        ("s-summary", "1. Scope and method"),
+        *((f"c-{c['id']}", f"{c['number']}. {c['id']} — {c['title']}") for c in controls),
+        ("s-waivers", f"{numbered}. Waivers in force"),
+        ("s-register", f"{numbered + 1}. Nonconformities raised by this run"),
+        ("s-integrity", "Appendix: integrity of this evidence"),
+    ]
     return {
         "organisation": options.organisation,
         "run": doc,
@@ -114,6 +137,11 @@ def build_view(run: RecordedRun, options: ReportOptions) -> dict[str, Any]:
         "nonconformities": doc["nonconformities"],
         "summary": summary,
         "verdict_counts": [(VERDICT_LABEL[v], v, summary.get(v, 0)) for v in VERDICT_LABEL],
+        "chart": Markup(compliance_chart(bars)) if bars else None,  # noqa: S704 - escaped SVG
+        "contents": contents,
+        "waivers": waivers,
+        "waivers_number": numbered,
+        "register_number": numbered + 1,
         "digest": run.digest,
         "previous_digest": run.previous_digest,
         "sequence": run.seq,

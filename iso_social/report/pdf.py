@@ -53,6 +53,6 @@ class PdfReporter:
             description="Run results (iso-social JSON, schema 1)",
             url_fetcher=fetcher,
         )
-        pdf = document.write_pdf(attachments=[attachment])
+        pdf = document.write_pdf(attachments=[attachment], pdf_variant="pdf/a-3b")
         assert isinstance(pdf, bytes)  # noqa: S101
         return pdf

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -150,3 +151,39 @@ def test_a_pdf_never_fetches_a_remote_url(tmp_path: Path) -> None:
 def test_templates_ship_with_the_settings() -> None:
     assert (Settings().templates_dir / "report.html.j2").is_file()
     assert Path(Settings().policies_dir).is_dir()
+
+
+def test_pdf_is_pdf_a_3b(sample_run: RecordedRun) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(render(sample_run, ReportFormat.PDF)))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"pdfaid:part(>|=\")3", xmp) and re.search(r"pdfaid:conformance(>|=\")B", xmp)
+
+
+def test_contents_list_every_section_with_its_page(sample_run: RecordedRun) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(render(sample_run, ReportFormat.PDF)))
+    pages = [page.extract_text() for page in reader.pages]
+    contents = next(text for text in pages if "Contents" in text.splitlines())
+    text = re.sub(r"\.{3,}", " ", contents)
+    for control in sample_run.document["controls"]:
+        found = re.search(rf"\. {re.escape(control['id'])} — .*?(\d+)\s*$", text, re.S | re.M)
+        assert found, control["id"]
+        page = int(found.group(1))
+        assert control["id"] in pages[page - 1], (control["id"], page)  # the number is right
+    lines = text.splitlines()
+    for title in ("Scope and method", "Waivers in force", "Nonconformities raised by this run"):
+        assert any(title in x for x in lines)
+
+
+def test_summary_has_a_vector_chart_of_every_evaluated_control(sample_run: RecordedRun) -> None:
+    html = render(sample_run, ReportFormat.HTML).decode()
+    chart = html[html.index("<svg") : html.index("</svg>")]
+    evaluated = [c for c in sample_run.document["controls"] if c["rate"] is not None]
+    assert chart.count("<rect ") == len(evaluated) > 0
+    for control in evaluated:
+        assert f">{control['id']}</text>" in chart
+
+
+def test_parameters_read_as_text_not_as_python(sample_run: RecordedRun) -> None:
+    html = render(sample_run, ReportFormat.HTML).decode()
+    assert "{&#39;" not in html and "{'" not in html
+    assert "Waivers in force" in html
