@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,28 +13,16 @@ import xmlschema
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 from iso_social import pipeline
-from iso_social.config import Settings, resource_dir
+from iso_social.config import Settings
 from iso_social.evidence.models import RecordedRun
-from iso_social.policy import load_policies
 from iso_social.report import ReportFormat
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).parents[1] / "assets" / "junit.xsd")
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RecordedRun:
-    """The demo data checked against every shipped policy: every verdict occurs."""
-    folder = tmp_path_factory.mktemp("junit")
-    log = folder / "demo.jsonl"
-    pipeline.write_synthetic(log, messages=1500, seed=7)
-    db = f"sqlite:///{folder / 'j.db'}"
-    pipeline.ingest_logs([log], db=db)
-    return pipeline.run_check(
-        load_policies([resource_dir("policies")]),
-        db=db,
-        start=datetime(2026, 10, 1, tzinfo=UTC),
-        end=datetime(2026, 11, 1, tzinfo=UTC),
-    )
+@pytest.fixture
+def demo_run(demo_check: tuple[str, RecordedRun]) -> RecordedRun:
+    return demo_check[1]
 
 
 def junit(run: RecordedRun) -> bytes:

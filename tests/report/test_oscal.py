@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,26 +15,14 @@ from pydantic import ValidationError
 from trestle.oscal.assessment_results import Model
 
 from iso_social import pipeline
-from iso_social.config import Settings, resource_dir
+from iso_social.config import Settings
 from iso_social.evidence.models import RecordedRun
-from iso_social.policy import load_policies
 from iso_social.report import ReportFormat
 
 
-@pytest.fixture(scope="module")
-def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, RecordedRun]:
-    folder = tmp_path_factory.mktemp("oscal")
-    log = folder / "demo.jsonl"
-    pipeline.write_synthetic(log, messages=1500, seed=7)
-    db = f"sqlite:///{folder / 'o.db'}"
-    pipeline.ingest_logs([log], db=db)
-    run = pipeline.run_check(
-        load_policies([resource_dir("policies")]),
-        db=db,
-        start=datetime(2026, 10, 1, tzinfo=UTC),
-        end=datetime(2026, 11, 1, tzinfo=UTC),
-    )
-    return db, run
+@pytest.fixture
+def checked(demo_check: tuple[str, RecordedRun]) -> tuple[str, RecordedRun]:
+    return demo_check
 
 
 def oscal(run: RecordedRun) -> dict[str, Any]:

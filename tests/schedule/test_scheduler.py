@@ -34,7 +34,8 @@ def count(db: str, table) -> int:  # type: ignore[no-untyped-def]
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def start(db: str, policy: Path) -> subprocess.Popen[str]:
+def start(db: str, policy: Path, *extra: str) -> subprocess.Popen[str]:
+    """`schedule run` in a subprocess, its output piped."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -46,6 +47,7 @@ def start(db: str, policy: Path) -> subprocess.Popen[str]:
             db,
             "--policies",
             str(policy),
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

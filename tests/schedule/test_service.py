@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from iso_social.store.database import opened_engine
 from iso_social.store.tables import MESSAGE
 from tests.conftest import EXAMPLE_POLICY, canonical_message, write_jsonl
 from tests.schedule.test_notify import Hook
+from tests.schedule.test_scheduler import start
 
 SETTLED = time.time() - 3600
 
@@ -114,24 +113,7 @@ def test_scheduler_with_settings_watches_and_notifies(db_url: str, tmp_path: Pat
         "watch:\n  - {folder: drop, every: 1s, settle: 1s}\n",
         encoding="utf-8",
     )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "iso_social",
-            "schedule",
-            "run",
-            "--db",
-            db_url,
-            "--policies",
-            str(policy),
-            "--config",
-            str(service),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = start(db_url, policy, "--config", str(service))
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(
