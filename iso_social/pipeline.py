@@ -22,7 +22,7 @@ from iso_social._version import __version__
 from iso_social.check import IncrementalState, evaluate_control, evaluate_policy
 from iso_social.config import Settings
 from iso_social.domain import Finding, Window, now_utc
-from iso_social.errors import CheckError, ConfigError, EvidenceError, IngestError
+from iso_social.errors import CheckError, ConfigError, EvidenceError, IngestError, ReportError
 from iso_social.evidence import ledger, register, retention
 from iso_social.evidence import samples as sampling_store
 from iso_social.evidence.compare import compare_runs
@@ -373,6 +373,29 @@ def render_report(
         templates_dir=settings.templates_dir, organisation=settings.organisation, color=color
     )
     return REPORTERS[fmt].render(run, options)
+
+
+def render_nonconformity_report(
+    db: str, reference: str, nc_ids: Sequence[str], fmt: str, settings: Settings
+) -> tuple[bytes, RecordedRun, list[str]]:
+    """Nonconformity reports (`pdf` or `html`) of the named nonconformities, or of every one the
+    run raised; with the run and the ids reported."""
+    from iso_social.report.nonconformity import render_nonconformity_report as render
+
+    with opened_engine(db) as engine:
+        run = ledger.load_run(engine, reference)
+        ids = list(nc_ids) or [nc["id"] for nc in run.document["nonconformities"]]
+        if not ids:
+            raise ReportError(
+                f"run {run.run_id} raised no nonconformity",
+                hint="choose a run with --run, or name nonconformities with --nc "
+                "(see `iso-social nc list`)",
+            )
+        entries = [register.get_nonconformity(engine, nc_id) for nc_id in ids]
+    options = ReportOptions(
+        templates_dir=settings.templates_dir, organisation=settings.organisation
+    )
+    return render(run, entries, options, fmt), run, ids
 
 
 def write_synthetic(path: Path, *, messages: int, seed: int) -> int:

@@ -13,11 +13,15 @@ from iso_social.cli._options import DbOpt, settings, write_output
 
 def report(
     output: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--output", "-o", metavar="FILE", help="Output file (.pdf or .html), or - for stdout."
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Output file (.pdf or .html), or - for stdout [default: audit-evidence.pdf, "
+            "or nonconformity-report.pdf with --kind nonconformity].",
         ),
-    ] = "audit-evidence.pdf",
+    ] = None,
     run: Annotated[
         str, typer.Option("--run", "-r", metavar="RUN", help="latest, latest-N or a run id.")
     ] = "latest",
@@ -30,17 +34,41 @@ def report(
             help="pdf or html [default: from the output's suffix, else pdf].",
         ),
     ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            "-k",
+            metavar="KIND",
+            help="evidence-pack (the run's audit evidence) or nonconformity (one report per "
+            "nonconformity, with its corrective action and sign-off fields).",
+        ),
+    ] = "evidence-pack",
+    nc: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--nc",
+            metavar="ID",
+            help="With --kind nonconformity: this nonconformity (repeatable) "
+            "[default: every one the run raised].",
+        ),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Render a recorded check run as an audit-evidence report.
 
     Example: iso-social report --run latest --output audit.pdf
+
+    Example: iso-social report --kind nonconformity --nc NC-TW-FRT-01 --output ncr.pdf
     """
     from iso_social import pipeline
     from iso_social.cli import error_boundary
     from iso_social.errors import ConfigError
     from iso_social.report import ReportFormat
 
+    output = output or (
+        "nonconformity-report.pdf" if kind == "nonconformity" else "audit-evidence.pdf"
+    )
     with error_boundary():
         suffix = Path(output).suffix.lower()
         if fmt is None and output != "-" and suffix not in (".pdf", ".html", ".htm"):
@@ -56,8 +84,23 @@ def report(
                 f"'{chosen}' is not a report format",
                 hint="use --format pdf or --format html",
             )
+        if kind not in KINDS:
+            raise ConfigError(
+                "--kind", f"'{kind}' is not a report kind", hint=f"use one of: {', '.join(KINDS)}"
+            )
         current = settings(db)
-        recorded = pipeline.load_run(current.db, run)
-        write_output(output, pipeline.render_report(recorded, ReportFormat(chosen), current))
+        if kind == "nonconformity":
+            data, recorded, ids = pipeline.render_nonconformity_report(
+                current.db, run, nc or [], chosen, current
+            )
+            what = f"nonconformities {', '.join(ids)} of run {recorded.run_id}"
+        else:
+            recorded = pipeline.load_run(current.db, run)
+            data = pipeline.render_report(recorded, ReportFormat(chosen), current)
+            what = f"run {recorded.run_id}"
+        write_output(output, data)
     if output != "-":
-        print(f"wrote {output} (run {recorded.run_id})", file=sys.stderr)
+        print(f"wrote {output} ({what})", file=sys.stderr)
+
+
+KINDS = ("evidence-pack", "nonconformity")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup
 
@@ -16,6 +16,9 @@ from iso_social.clock import format_duration, parse_duration
 from iso_social.evidence.models import RecordedRun
 from iso_social.report.base import ReportOptions
 from iso_social.report.chart import Bar, compliance_chart
+
+if TYPE_CHECKING:
+    import jinja2
 
 VERDICT_LABEL = {
     "conforms": "Conforms",
@@ -149,18 +152,23 @@ def build_view(run: RecordedRun, options: ReportOptions) -> dict[str, Any]:
     }
 
 
-def render_html(run: RecordedRun, options: ReportOptions, *, for_print: bool = False) -> str:
-    """Render the evidence report as an HTML page (CSS inlined so it opens offline)."""
+def _environment(options: ReportOptions) -> jinja2.Environment:
+    """The Jinja2 environment over the templates: autoescape on, undefined names are errors."""
     import jinja2
 
-    templates: Path = options.templates_dir
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates),
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(options.templates_dir),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def render_html(run: RecordedRun, options: ReportOptions, *, for_print: bool = False) -> str:
+    """Render the evidence report as an HTML page (CSS inlined so it opens offline)."""
+    templates: Path = options.templates_dir
+    env = _environment(options)
     css = (templates / "report.css").read_text(encoding="utf-8")
     template = env.get_template("report.html.j2")
     return template.render(**build_view(run, options), css=css, for_print=for_print)

@@ -22,6 +22,41 @@ ALLOWED_PROTOCOLS = frozenset({"file", "data"})
 logging.getLogger("weasyprint").addHandler(logging.NullHandler())
 
 
+def html_to_pdf(
+    html: str,
+    options: ReportOptions,
+    *,
+    title: str,
+    description: str,
+    created: str,
+    generator: str,
+    attachment: tuple[str, str, str] | None = None,
+) -> bytes:
+    """PDF/A-3b bytes of an HTML page with its metadata set; `attachment` is (name, text,
+    description) of a file to embed. Remote URLs are refused."""
+    import weasyprint
+
+    fetcher = weasyprint.URLFetcher(allowed_protocols=ALLOWED_PROTOCOLS)
+    document = weasyprint.HTML(
+        string=html, base_url=str(options.templates_dir), url_fetcher=fetcher
+    ).render()
+    metadata = document.metadata
+    metadata.title = title
+    metadata.authors = [options.organisation]
+    metadata.description = description
+    metadata.created = created
+    metadata.generator = generator
+    attachments = []
+    if attachment is not None:
+        name, text, about = attachment
+        attachments.append(
+            weasyprint.Attachment(string=text, name=name, description=about, url_fetcher=fetcher)
+        )
+    pdf = document.write_pdf(attachments=attachments, pdf_variant="pdf/a-3b")
+    assert isinstance(pdf, bytes)  # noqa: S101
+    return pdf
+
+
 class PdfReporter:
     """The audit-evidence PDF."""
 
@@ -30,29 +65,17 @@ class PdfReporter:
 
     def render(self, run: RecordedRun, options: ReportOptions) -> bytes:
         """Render the report to PDF bytes with metadata and the results JSON attached."""
-        import weasyprint
-
-        html = render_html(run, options, for_print=True)
-        fetcher = weasyprint.URLFetcher(allowed_protocols=ALLOWED_PROTOCOLS)
-        document = weasyprint.HTML(
-            string=html, base_url=str(options.templates_dir), url_fetcher=fetcher
-        ).render()
-        metadata = document.metadata
-        metadata.title = f"Customer-service audit evidence — run {run.run_id}"
-        metadata.authors = [options.organisation]
-        metadata.description = (
-            f"iso-social {run.document['tool_version']} run {run.run_id}, "
-            f"window {run.document['window']['from']} to "
-            f"{run.document['window']['to']}"
+        return html_to_pdf(
+            render_html(run, options, for_print=True),
+            options,
+            title=f"Customer-service audit evidence — run {run.run_id}",
+            description=f"iso-social {run.document['tool_version']} run {run.run_id}, "
+            f"window {run.document['window']['from']} to {run.document['window']['to']}",
+            created=datetime.fromisoformat(run.document["created_at"]).isoformat(),
+            generator=f"iso-social {run.document['tool_version']}",
+            attachment=(
+                "results.json",
+                json.dumps(run.output_document(), indent=2, ensure_ascii=False),
+                "Run results (iso-social JSON, schema 1)",
+            ),
         )
-        metadata.created = datetime.fromisoformat(run.document["created_at"]).isoformat()
-        metadata.generator = f"iso-social {run.document['tool_version']}"
-        attachment = weasyprint.Attachment(
-            string=json.dumps(run.output_document(), indent=2, ensure_ascii=False),
-            name="results.json",
-            description="Run results (iso-social JSON, schema 1)",
-            url_fetcher=fetcher,
-        )
-        pdf = document.write_pdf(attachments=[attachment], pdf_variant="pdf/a-3b")
-        assert isinstance(pdf, bytes)  # noqa: S101
-        return pdf

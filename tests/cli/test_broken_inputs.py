@@ -67,6 +67,10 @@ CASES: dict[str, list[str]] = {
     "report: no runs yet": ["report", "--db", "sqlite:///{tmp}/empty.db", "-o", "{tmp}/r.pdf"],
     "report: output folder missing": ["report", "--db", "{db}", "-o", "{tmp}/no/dir/r.pdf"],
     "report: unknown suffix": ["report", "--db", "{db}", "-o", "{tmp}/r.docx"],
+    "report: unknown kind": ["report", "--db", "{db}", "--kind", "audit", "-o", "{tmp}/r.pdf"],
+    "report: no nonconformity to report": [
+        "report", "--db", "{db}", "--kind", "nonconformity", "--nc", "NC-NOPE", "-o", "{tmp}/n.pdf",
+    ],
     # policy
     "policy validate: missing file": ["policy", "validate", "{tmp}/nowhere.yaml"],
     "policy validate: broken file": ["policy", "validate", "{tmp}/broken.yaml"],
