@@ -398,6 +398,37 @@ def render_nonconformity_report(
     return render(run, entries, options, fmt), run, ids
 
 
+def render_management_review(
+    db: str,
+    fmt: str,
+    settings: Settings,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> tuple[bytes, int]:
+    """Management review input (`pdf` or `html`) from the runs whose audit window ends in
+    [start, end) and the register; with the number of runs reviewed."""
+    from iso_social.report.management_review import render_management_review as render
+
+    with opened_engine(db) as engine:
+        runs = [
+            run
+            for run in reversed(ledger.list_runs(engine, limit=100_000))
+            if (start is None or datetime.fromisoformat(run.document["window"]["to"]) > start)
+            and (end is None or datetime.fromisoformat(run.document["window"]["to"]) <= end)
+        ]
+        if not runs:
+            raise ReportError(
+                "no recorded run in the review period",
+                hint="widen --from/--to, or run `iso-social check` first",
+            )
+        nonconformities = register.list_nonconformities(engine)
+    options = ReportOptions(
+        templates_dir=settings.templates_dir, organisation=settings.organisation
+    )
+    return render(runs, nonconformities, options, now_utc().date(), fmt), len(runs)
+
+
 def write_synthetic(path: Path, *, messages: int, seed: int) -> int:
     """Write a synthetic canonical JSONL file; return the number of records written."""
     from iso_social.synthetic import synthetic_records

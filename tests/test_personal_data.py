@@ -102,6 +102,7 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     run("report pdf", "report", "-o", str(tmp / "report.pdf"))
     run("report html", "report", "-o", str(tmp / "report.html"))
     run("report nonconformity", "report", "--kind", "nonconformity", "-o", str(tmp / "ncr.html"))
+    run("review", "report", "--kind", "management-review", "-o", str(tmp / "review.html"))
     run("evidence export", "evidence", "export", "-o", str(tmp / "package"))
     run("evidence list", "evidence", "list")
     run("baseline", "baseline", "write", "-o", str(tmp / "baseline.json"))
@@ -126,7 +127,8 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out["drop folder error file"] = (drop / "failed" / "planted.bin.error.txt").read_text(
         encoding="utf-8"
     )
-    for path in [*files.values(), tmp / "report.html", tmp / "ncr.html", tmp / "baseline.json"]:
+    reports = ("report.html", "ncr.html", "review.html", "baseline.json")
+    for path in [*files.values(), *(tmp / name for name in reports)]:
         out[path.name] = path.read_text(encoding="utf-8")
     for path in sorted((tmp / "package").rglob("*")):
         if path.is_file():

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from iso_social.cli._options import DbOpt, settings, write_output
+from iso_social.cli._options import DbOpt, parse_moment, settings, write_output
 
 
 def report(
@@ -40,8 +40,9 @@ def report(
             "--kind",
             "-k",
             metavar="KIND",
-            help="evidence-pack (the run's audit evidence) or nonconformity (one report per "
-            "nonconformity, with its corrective action and sign-off fields).",
+            help="evidence-pack (the run's audit evidence), nonconformity (one report per "
+            "nonconformity, with its corrective action and sign-off fields) or "
+            "management-review (ISO 9001 9.3.2 inputs over the runs of a period).",
         ),
     ] = "evidence-pack",
     nc: Annotated[
@@ -53,6 +54,22 @@ def report(
             "[default: every one the run raised].",
         ),
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="DATE",
+            help="With --kind management-review: runs whose audit window ends after this.",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="DATE",
+            help="With --kind management-review: runs whose audit window ends by this.",
+        ),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Render a recorded check run as an audit-evidence report.
@@ -60,15 +77,18 @@ def report(
     Example: iso-social report --run latest --output audit.pdf
 
     Example: iso-social report --kind nonconformity --nc NC-TW-FRT-01 --output ncr.pdf
+
+    Example: iso-social report --kind management-review --from 2026-07-01 --to 2026-10-01
     """
     from iso_social import pipeline
     from iso_social.cli import error_boundary
     from iso_social.errors import ConfigError
     from iso_social.report import ReportFormat
 
-    output = output or (
-        "nonconformity-report.pdf" if kind == "nonconformity" else "audit-evidence.pdf"
-    )
+    output = output or {
+        "nonconformity": "nonconformity-report.pdf",
+        "management-review": "management-review.pdf",
+    }.get(kind, "audit-evidence.pdf")
     with error_boundary():
         suffix = Path(output).suffix.lower()
         if fmt is None and output != "-" and suffix not in (".pdf", ".html", ".htm"):
@@ -89,7 +109,16 @@ def report(
                 "--kind", f"'{kind}' is not a report kind", hint=f"use one of: {', '.join(KINDS)}"
             )
         current = settings(db)
-        if kind == "nonconformity":
+        if kind == "management-review":
+            data, count = pipeline.render_management_review(
+                current.db,
+                chosen,
+                current,
+                start=parse_moment("--from", start),
+                end=parse_moment("--to", end),
+            )
+            what = f"management review input over {count} runs"
+        elif kind == "nonconformity":
             data, recorded, ids = pipeline.render_nonconformity_report(
                 current.db, run, nc or [], chosen, current
             )
@@ -103,4 +132,4 @@ def report(
         print(f"wrote {output} ({what})", file=sys.stderr)
 
 
-KINDS = ("evidence-pack", "nonconformity")
+KINDS = ("evidence-pack", "nonconformity", "management-review")

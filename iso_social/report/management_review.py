@@ -1,0 +1,148 @@
+"""Management review input (ISO 9001:2015 §9.3.2): what the recorded runs and the nonconformity
+register can tell top management about the period.
+
+- c) 2 whether the quality objectives were met: each control's latest verdict and its rate in
+  the period's runs, as a trend;
+- c) 3 process performance: each channel's share answered in time in the latest run;
+- c) 1 customer feedback signals: repeat contacts, escalated complaints and privacy controls;
+- c) 4 nonconformities and corrective actions: the register by status and grade, what is open,
+  overdue or repeated;
+- f) opportunities for improvement: observations and controls below target.
+
+The other inputs (external issues, resources, risks, providers, previous reviews' actions) are
+not in the logs; the report says so rather than leave them out silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from iso_social.evidence.models import RecordedRun
+from iso_social.evidence.register import NcStatus, Nonconformity
+from iso_social.report.base import ReportOptions
+from iso_social.report.html import VERDICT_LABEL, _date, _environment, _percent
+
+FEEDBACK_TYPES = (
+    "repeat_contact",
+    "escalation_path",
+    "sensitive_data_exposure",
+    "public_to_private_handoff",
+)
+TREND_RUNS = 6
+
+
+def _objectives(runs: Sequence[RecordedRun]) -> list[dict[str, Any]]:
+    """Per control of the latest run: its rate in each of the last runs, oldest first."""
+    latest = runs[-1].document
+    recent = runs[-TREND_RUNS:]
+    rows = []
+    for control in latest["controls"]:
+        rates = []
+        for run in recent:
+            found = next((c for c in run.document["controls"] if c["id"] == control["id"]), None)
+            rates.append(_percent(found["rate"]) if found else "–")
+        rows.append(
+            {
+                "id": control["id"],
+                "title": control["title"],
+                "target": _percent(control["target"]),
+                "rates": rates,
+                "verdict": control["verdict"],
+                "verdict_label": VERDICT_LABEL[control["verdict"]],
+            }
+        )
+    return rows
+
+
+def _channels(latest: dict[str, Any]) -> list[dict[str, Any]]:
+    totals: dict[str, list[int]] = {}
+    for control in latest["controls"]:
+        for name, values in (control["measures"].get("by_channel") or {}).items():
+            counts = totals.setdefault(name, [0, 0])
+            counts[0] += values["population"]
+            counts[1] += values["conforming"]
+    return [
+        {"channel": name, "population": n, "rate": _percent(ok / n if n else None)}
+        for name, (n, ok) in sorted(totals.items())
+    ]
+
+
+def _register(register: Sequence[Nonconformity], today: date) -> dict[str, Any]:
+    open_ones = [nc for nc in register if nc.status is not NcStatus.CLOSED]
+    overdue = [nc for nc in open_ones if nc.due_date and date.fromisoformat(nc.due_date) < today]
+    by_status = Counter(nc.status.value.replace("_", " ") for nc in register)
+    by_grade = Counter(nc.grade for nc in open_ones)
+    return {
+        "total": len(register),
+        "by_status": sorted(by_status.items()),
+        "open_by_grade": sorted(by_grade.items()),
+        "open": open_ones,
+        "overdue": {nc.id for nc in overdue},
+        "repeats": [nc for nc in register if nc.repeat_count],
+    }
+
+
+def render_management_review_html(
+    runs: Sequence[RecordedRun],
+    register: Sequence[Nonconformity],
+    options: ReportOptions,
+    today: date,
+    *,
+    for_print: bool = False,
+) -> str:
+    """The review input as one HTML page; `runs` oldest first, at least one."""
+    latest = runs[-1].document
+    feedback = [c for c in latest["controls"] if c["type"] in FEEDBACK_TYPES]
+    improvements = [
+        c for c in latest["controls"] if c["verdict"] in ("observation", "minor_nonconformity")
+    ]
+    css = (options.templates_dir / "report.css").read_text(encoding="utf-8")
+    return (
+        _environment(options)
+        .get_template("management-review.html.j2")
+        .render(
+            organisation=options.organisation,
+            first_run=runs[0].run_id,
+            last_run=runs[-1].run_id,
+            runs=len(runs),
+            period_from=_date(runs[0].document["window"]["from"]),
+            period_to=_date(latest["window"]["to"]),
+            trend_runs=[r.run_id for r in runs[-TREND_RUNS:]],
+            objectives=_objectives(runs),
+            channels=_channels(latest),
+            feedback=[{**c, "verdict_label": VERDICT_LABEL[c["verdict"]]} for c in feedback],
+            register=_register(register, today),
+            improvements=improvements,
+            today=today.isoformat(),
+            tool_version=latest["tool_version"],
+            css=css,
+            for_print=for_print,
+        )
+    )
+
+
+def render_management_review(
+    runs: Sequence[RecordedRun],
+    register: Sequence[Nonconformity],
+    options: ReportOptions,
+    today: date,
+    fmt: str,
+) -> bytes:
+    """The review input as `pdf` (PDF/A-3b) or `html` bytes."""
+    html = render_management_review_html(runs, register, options, today, for_print=fmt == "pdf")
+    if fmt == "html":
+        return html.encode("utf-8")
+    from iso_social.report.pdf import html_to_pdf
+
+    latest = runs[-1].document
+    return html_to_pdf(
+        html,
+        options,
+        title=f"Management review input — {len(runs)} runs to {runs[-1].run_id}",
+        description="ISO 9001:2015 9.3.2 inputs from iso-social's runs and register",
+        created=latest["created_at"],
+        generator=f"iso-social {latest['tool_version']}",
+    )
