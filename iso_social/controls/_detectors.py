@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
 
 DETECTORS = ("card", "iban", "national_id", "email", "phone", "address")
 _ISSUER_DIGITS = "23456"  # major industry identifiers of payment cards (ISO/IEC 7812)
@@ -42,16 +44,24 @@ def _normalised(value: str) -> str:
     return _digits(value) if _digits(value) and "@" not in value else value.strip().lower()
 
 
+@cache
+def _libraries() -> tuple[ModuleType, ...]:
+    """phonenumbers and python-stdnum, loaded on the first detection rather than at import:
+    policy validation needs neither, and `detect` runs once per public message."""
+    import phonenumbers
+    from stdnum import iban, luhn
+    from stdnum.es import dni, nie
+
+    return phonenumbers, iban, luhn, dni, nie
+
+
 def detect(
     text: str, detectors: Iterable[str], region: str = "ES", allow: Iterable[str] = ()
 ) -> list[Detection]:
     """Every personal-data value in `text`, masked; values in `allow` (the organisation's own
     public hotline or address) are not findings."""
     wanted, allowed = set(detectors), {_normalised(a) for a in allow}
-    import phonenumbers  # here, not at the top: policy validation needs none of them
-    from stdnum import iban, luhn
-    from stdnum.es import dni, nie
-
+    phonenumbers, iban, luhn, dni, nie = _libraries()
     found: list[Detection] = []
 
     def add(detector: str, raw: str, masked: str) -> None:
