@@ -124,6 +124,14 @@ def fingerprint(conversation: Conversation) -> Fingerprint:
     )
 
 
+Mark = tuple[Fingerprint, datetime | None]  # a conversation's fingerprint and first moment
+
+
+def marks_of(conversations: Sequence[Conversation]) -> dict[str, Mark]:
+    """Each conversation's fingerprint and first moment, computed once for every control."""
+    return {c.conversation_id: (fingerprint(c), _starts_at(c)) for c in conversations}
+
+
 def _starts_at(conversation: Conversation) -> datetime | None:
     moments = [
         items[0].created_at
@@ -139,6 +147,7 @@ def _incremental(
     params: Any,
     key: tuple[str, str],
     state: IncrementalState,
+    marks: dict[str, Mark],
 ) -> Outcome:
     window, before = data.window, state.windows.get(key)
     kept = state.tallies.get(key, {})
@@ -147,9 +156,9 @@ def _incremental(
     current: dict[str, tuple[Fingerprint, Tally]] = {}
     tally = Tally()
     for conversation in data.conversations:
-        cid, mark = conversation.conversation_id, fingerprint(conversation)
+        cid = conversation.conversation_id
+        mark, start = marks[cid]
         hit = kept.get(cid)
-        start = _starts_at(conversation)
         if (
             hit is not None
             and hit[0] == mark
@@ -176,8 +185,10 @@ def evaluate_control(
     conversations: Sequence[Conversation],
     calls: Sequence[Call],
     state: IncrementalState | None = None,
+    marks: dict[str, Mark] | None = None,
 ) -> Finding:
-    """Evaluate one control over the conversations and calls of its channels."""
+    """Evaluate one control over the conversations and calls of its channels (`marks`, of
+    `marks_of`, saves incremental checks computing them again for each control)."""
     channels = set(control.spec.channels)
     data = ControlInput(
         window=window,
@@ -188,7 +199,9 @@ def evaluate_control(
     kind = control_types()[control.spec.type]
     if state is not None and isinstance(kind, PerConversation):
         key = (policy.sha256, control.spec.id)
-        outcome = _incremental(kind, data, control.params, key, state)
+        if marks is None:
+            marks = marks_of(data.conversations)
+        outcome = _incremental(kind, data, control.params, key, state, marks)
     else:
         outcome = kind.evaluate(data, control.params)
     last_day: date = (window.end - timedelta(microseconds=1)).date()
@@ -233,8 +246,9 @@ def evaluate_policy(
     state: IncrementalState | None = None,
 ) -> list[Finding]:
     """Evaluate every control of every policy, in a stable order (policy id, control id)."""
+    marks = marks_of(conversations) if state is not None else None
     findings = [
-        evaluate_control(control, policy, window, conversations, calls, state)
+        evaluate_control(control, policy, window, conversations, calls, state, marks)
         for policy in sorted(policies, key=lambda p: p.document.id)
         for control in policy.controls
     ]
