@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from iso_social.domain import AuthorRole, Channel, Direction, Message, Visibility
 from iso_social.errors import IngestError
+from iso_social.ingest._json import loads
 from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
 from iso_social.ingest.twcs import PREFIX
 
@@ -69,12 +70,9 @@ class TwitterV2:
             if not raw.strip():
                 continue
             try:
-                document = json.loads(raw)
+                document = loads(raw)
             except ValueError as exc:
                 yield Rejection.of(number, f"not valid JSON ({exc})", raw)
-                continue
-            except RecursionError:
-                yield Rejection.of(number, "JSON nested too deeply", raw)
                 continue
             if not isinstance(document, dict):
                 yield Rejection.of(number, "a line must be a JSON object", raw)

@@ -10,12 +10,12 @@ private; the brand's messages are those whose sender is a `--brand` id.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
 
 from iso_social.domain import AuthorRole, Channel, Direction, Message, Visibility
+from iso_social.ingest._json import loads
 from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
 from iso_social.ingest.twcs import PREFIX, conversation_root, twitter_time
 from iso_social.ingest.twitter_v2 import brand_set, iso_time
@@ -43,12 +43,9 @@ class XArchive:
             yield Rejection.of(1, "not an X archive file (window.YTD....part0 = [...])", b"")
             return
         try:
-            entries = json.loads(data[match.end() :].decode("utf-8").rstrip().rstrip(";"))
+            entries = loads(data[match.end() :].decode("utf-8").rstrip().rstrip(";"))
         except ValueError as exc:
             yield Rejection.of(1, f"the archive's JSON is damaged ({exc})", b"")
-            return
-        except RecursionError:
-            yield Rejection.of(1, "the archive's JSON is nested too deeply", b"")
             return
         if not isinstance(entries, list):
             yield Rejection.of(1, "the archive's JSON is not a list", b"")

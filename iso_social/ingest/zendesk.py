@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from iso_social.domain import (
     StatusChange,
     Visibility,
 )
+from iso_social.ingest._json import loads
 from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
 
 _CHANNELS = {
@@ -86,12 +86,12 @@ def _recorded_body(interaction: Any) -> Any:
     """The JSON body of a recorded HTTP interaction (betamax / VCR cassettes)."""
     body = ((interaction or {}).get("response") or {}).get("body") or {}
     if body.get("string"):
-        return json.loads(body["string"])
+        return loads(body["string"])
     if body.get("base64_string"):
         raw = base64.b64decode(body["base64_string"])
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-        return json.loads(raw)
+        return loads(raw)
     return None
 
 
@@ -107,7 +107,7 @@ def _bodies(document: Any) -> Iterator[dict[str, Any]]:
             for interaction in reversed(item["http_interactions"]):
                 try:
                     pending.append(_recorded_body(interaction))
-                except (ValueError, OSError, EOFError, RecursionError, AttributeError):
+                except (ValueError, OSError, EOFError, AttributeError):
                     continue  # a non-JSON response of the recording (an error page)
         elif isinstance(item, dict):
             wrapped = item.get("body")
@@ -126,26 +126,22 @@ def _units(stream: BinaryIO) -> Iterator[tuple[int, Any | Exception]]:
     first = stream.readline()
     stream.seek(0)
     try:
-        json.loads(first)
+        loads(first)
         streaming = True
-    except (ValueError, RecursionError):
+    except ValueError:
         streaming = False
     if not streaming:
         try:
-            yield 1, json.loads(stream.read().decode("utf-8-sig"))
+            yield 1, loads(stream.read().decode("utf-8-sig"))
         except ValueError as exc:
             yield 1, exc
-        except RecursionError:
-            yield 1, ValueError("nested too deeply")
         return
     for number, raw in enumerate(stream, start=1):
         if raw.strip():
             try:
-                yield number, json.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+                yield number, loads(raw.removeprefix(b"\xef\xbb\xbf"))
             except ValueError as exc:
                 yield number, exc
-            except RecursionError:
-                yield number, ValueError("nested too deeply")
 
 
 class Zendesk:
