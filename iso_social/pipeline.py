@@ -369,10 +369,13 @@ def render_report(
     run: RecordedRun, fmt: ReportFormat, settings: Settings, *, color: bool = False
 ) -> bytes:
     """The bytes of `run` rendered in `fmt`."""
-    options = ReportOptions(
+    return REPORTERS[fmt].render(run, _report_options(settings, color=color))
+
+
+def _report_options(settings: Settings, *, color: bool = False) -> ReportOptions:
+    return ReportOptions(
         templates_dir=settings.templates_dir, organisation=settings.organisation, color=color
     )
-    return REPORTERS[fmt].render(run, options)
 
 
 def render_nonconformity_report(
@@ -392,10 +395,7 @@ def render_nonconformity_report(
                 "(see `iso-social nc list`)",
             )
         entries = [register.get_nonconformity(engine, nc_id) for nc_id in ids]
-    options = ReportOptions(
-        templates_dir=settings.templates_dir, organisation=settings.organisation
-    )
-    return render(run, entries, options, fmt), run, ids
+    return render(run, entries, _report_options(settings), fmt), run, ids
 
 
 def render_management_review(
@@ -411,11 +411,12 @@ def render_management_review(
     from iso_social.report.management_review import render_management_review as render
 
     with opened_engine(db) as engine:
-        runs = [
-            run
+        ended = [
+            (datetime.fromisoformat(run.document["window"]["to"]), run)
             for run in reversed(ledger.list_runs(engine, limit=100_000))
-            if (start is None or datetime.fromisoformat(run.document["window"]["to"]) > start)
-            and (end is None or datetime.fromisoformat(run.document["window"]["to"]) <= end)
+        ]
+        runs = [
+            run for to, run in ended if (start is None or to > start) and (end is None or to <= end)
         ]
         if not runs:
             raise ReportError(
@@ -423,9 +424,7 @@ def render_management_review(
                 hint="widen --from/--to, or run `iso-social check` first",
             )
         nonconformities = register.list_nonconformities(engine)
-    options = ReportOptions(
-        templates_dir=settings.templates_dir, organisation=settings.organisation
-    )
+    options = _report_options(settings)
     return render(runs, nonconformities, options, now_utc().date(), fmt), len(runs)
 
 

@@ -35,7 +35,13 @@ from iso_social.domain import now_utc
 from iso_social.errors import ConfigError, IsoSocialError
 from iso_social.notify import Notifier
 from iso_social.policy import Policy, ScheduleSpec, load_policies, policy_files
-from iso_social.service import ServiceSettings, describe, ingest_drop_folder, settings_summary
+from iso_social.service import (
+    ServiceSettings,
+    WatchFolder,
+    describe,
+    ingest_drop_folder,
+    settings_summary,
+)
 from iso_social.store import lease
 from iso_social.store.database import create_schema, make_engine
 
@@ -127,6 +133,12 @@ def _trigger(spec: ScheduleSpec) -> Any:
         ) from exc
 
 
+def _every(watch: WatchFolder) -> Any:
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    return IntervalTrigger(seconds=watch.every.total_seconds(), timezone=UTC)
+
+
 def scheduled_check(db: str, policy_path: str, window_seconds: float) -> None:
     """The job: check one policy document over the last window; never raises."""
     started = time.monotonic()
@@ -163,16 +175,15 @@ def next_runs(
     policies: list[Policy], settings: ServiceSettings | None = None
 ) -> list[tuple[str, datetime | None, str]]:
     """Each job (checks, then drop folders): its id, when it would run next, and in words."""
-    from apscheduler.triggers.interval import IntervalTrigger
-
     now = datetime.now(UTC)
     jobs: list[tuple[str, datetime | None, str]] = [
         (spec.id, _trigger(spec.schedule).get_next_fire_time(None, now), spec.describe())
         for spec in job_specs(policies)
     ]
-    for watch in settings.watch if settings else []:
-        trigger = IntervalTrigger(seconds=watch.every.total_seconds(), timezone=UTC)
-        jobs.append((watch.job_id, trigger.get_next_fire_time(None, now), describe(watch)))
+    jobs.extend(
+        (watch.job_id, _every(watch).get_next_fire_time(None, now), describe(watch))
+        for watch in (settings.watch if settings else [])
+    )
     return jobs
 
 
@@ -205,7 +216,6 @@ def run_service(
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
 
     global _NOTIFIER
     settings = settings or ServiceSettings()
@@ -261,7 +271,7 @@ def run_service(
     for watch in settings.watch:
         scheduler.add_job(
             ingest_drop_folder,
-            IntervalTrigger(seconds=watch.every.total_seconds(), timezone=UTC),
+            _every(watch),
             id=watch.job_id,
             name=describe(watch),
             args=[db, watch, _log],

@@ -11,6 +11,7 @@ migration: the ledger's hash chain verifies before and after (tests/store/test_m
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import Connection
@@ -28,15 +29,22 @@ def revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine, target: str = "head") -> None:
-    """Create, adopt or upgrade the database's schema (see the module's docstring)."""
-    from alembic import command
+def _config() -> Any:
+    """Alembic's configuration: the revisions in this package (alembic loads on use only)."""
     from alembic.config import Config
-
-    from iso_social.store.database import transaction
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent))
+    return config
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Create, adopt or upgrade the database's schema (see the module's docstring)."""
+    from alembic import command
+
+    from iso_social.store.database import transaction
+
+    config = _config()
     with transaction(engine) as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
@@ -55,12 +63,10 @@ def upgrade(engine: Engine, target: str = "head") -> None:
 def downgrade(engine: Engine, target: str) -> None:
     """Take the schema back to `target` (for tests of upgrades from older revisions)."""
     from alembic import command
-    from alembic.config import Config
 
     from iso_social.store.database import transaction
 
-    config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent))
+    config = _config()
     with transaction(engine) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, target)
