@@ -19,7 +19,7 @@ def report(
             "-o",
             metavar="FILE",
             help="Output file (.pdf or .html), or - for stdout [default: audit-evidence.pdf, "
-            "or nonconformity-report.pdf with --kind nonconformity].",
+            "nonconformity-report.pdf or management-review.pdf, by --kind].",
         ),
     ] = None,
     run: Annotated[

@@ -6,7 +6,7 @@ would break the chain. Conversation *content* (message text and author handles),
 and the raw text of rejected records are personal data: `purge_content` blanks them once they are
 older than the retention period. Identifiers and timestamps stay, so earlier runs still verify
 and later runs still measure response times. On SQLite the purge turns `secure_delete` on for its
-transaction, so the old text does not linger in freed pages of the file.
+connection, so the old text does not linger in freed pages of the file.
 """
 
 from __future__ import annotations
