@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -12,12 +13,11 @@ from iso_social.evidence.models import RecordedRun
 from iso_social.policy import load_policies
 
 
-@pytest.fixture(scope="session")
-def demo_check(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, RecordedRun]:
-    """The database and the recorded run of the demo data checked against every shipped policy."""
-    folder = tmp_path_factory.mktemp("demo-check")
+def check_demo(folder: Path, messages: int) -> tuple[str, RecordedRun]:
+    """Demo data in a new database in `folder`, checked against every shipped policy over
+    October 2026: the database and the recorded run."""
     log = folder / "demo.jsonl"
-    pipeline.write_synthetic(log, messages=1500, seed=7)
+    pipeline.write_synthetic(log, messages=messages, seed=7)
     db = f"sqlite:///{folder / 'demo.db'}"
     pipeline.ingest_logs([log], db=db)
     run = pipeline.run_check(
@@ -27,3 +27,9 @@ def demo_check(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, RecordedR
         end=datetime(2026, 11, 1, tzinfo=UTC),
     )
     return db, run
+
+
+@pytest.fixture(scope="session")
+def demo_check(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, RecordedRun]:
+    """The database and the recorded run of the demo data (read-only: shared by modules)."""
+    return check_demo(tmp_path_factory.mktemp("demo-check"), 1500)

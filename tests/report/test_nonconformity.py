@@ -18,6 +18,7 @@ from iso_social.config import Settings, resource_dir
 from iso_social.errors import ReportError
 from iso_social.evidence.models import RecordedRun
 from iso_social.policy import load_policies
+from tests.report.conftest import check_demo
 
 SECTIONS = (
     "1. Requirement",
@@ -33,17 +34,7 @@ SECTIONS = (
 @pytest.fixture(scope="module")
 def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, RecordedRun]:
     """A checked demo data set whose Twitter nonconformity has its corrective action recorded."""
-    folder = tmp_path_factory.mktemp("ncr")
-    log = folder / "demo.jsonl"
-    pipeline.write_synthetic(log, messages=1200, seed=7)
-    db = f"sqlite:///{folder / 'ncr.db'}"
-    pipeline.ingest_logs([log], db=db)
-    run = pipeline.run_check(
-        load_policies([resource_dir("policies")]),
-        db=db,
-        start=datetime(2026, 10, 1, tzinfo=UTC),
-        end=datetime(2026, 11, 1, tzinfo=UTC),
-    )
+    db, run = check_demo(tmp_path_factory.mktemp("ncr"), 1200)  # its own: the test changes it
     pipeline.update_nonconformity(
         db,
         "NC-TW-FRT-01",
