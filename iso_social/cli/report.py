@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from iso_social.cli._options import DbOpt, parse_moment, settings, write_output
+from iso_social.cli._options import DbOpt, parse_moment, plural, settings, write_output
 
 
 def report(
@@ -117,7 +117,7 @@ def report(
                 start=parse_moment("--from", start),
                 end=parse_moment("--to", end),
             )
-            what = f"management review input over {count} runs"
+            what = f"management review input over {plural(count, 'run')}"
         elif kind == "nonconformity":
             data, recorded, ids = pipeline.render_nonconformity_report(
                 current.db, run, nc or [], chosen, current
