@@ -2,14 +2,28 @@
 
 `templates/`, `policies/` and `schemas/` live at the repository root. A wheel carries them as
 `iso_social/_data/<name>`; an editable install finds them next to the package.
+
+Settings come from, highest first: command-line options, `ISO_SOCIAL_<FIELD>` environment
+variables, the settings file (`iso-social.toml` in the working folder, or the file named by
+`ISO_SOCIAL_SETTINGS_FILE`), then the defaults below.
 """
 
 from __future__ import annotations
 
+import os
+import tomllib
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from iso_social.errors import ConfigError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -27,12 +41,81 @@ def resource_dir(name: str) -> Path:
 class Settings(BaseSettings):
     """Runtime settings; each field also reads the environment variable `ISO_SOCIAL_<FIELD>`."""
 
-    model_config = SettingsConfigDict(env_prefix="ISO_SOCIAL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ISO_SOCIAL_", extra="forbid")
 
     db: str = Field(default=DEFAULT_DB_URL, description="SQLAlchemy database URL")
-    templates_dir: Path = Field(default_factory=lambda: resource_dir("templates"))
+    templates_dir: Path = Field(
+        default_factory=lambda: resource_dir("templates"),
+        description="a folder of report templates; a file here replaces the shipped file of "
+        "the same name, the others stay the shipped ones",
+    )
     policies_dir: Path = Field(default_factory=lambda: resource_dir("policies"))
     organisation: str = Field(default="Example Organisation", description="shown on reports")
+    report_lang: Literal["en", "es"] = Field(default="en", description="language of reports")
+    logo: Path | None = Field(
+        default=None, description="the organisation's logo on report covers (SVG, PNG or JPEG)"
+    )
+    primary_colour: str = Field(
+        default="#1f4e79",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="headings and rules of reports, as #rrggbb",
+    )
+    accent_colour: str = Field(
+        default="#eef2f6",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="shaded bands of reports, as #rrggbb (keep it light)",
+    )
+    report_rows: int = Field(
+        default=50,
+        ge=1,
+        le=10_000,
+        description="cases listed per control in a report; the rest are in results.json",
+    )
     retention_days: int = Field(
         default=1095, ge=1, description="how long conversation content is kept (days)"
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Options, then the environment, then the settings file."""
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, settings_file()),
+        )
+
+
+def settings_file() -> Path:
+    """The settings file: `ISO_SOCIAL_SETTINGS_FILE`, else `iso-social.toml` in the working folder
+    (neither needs to exist)."""
+    return Path(os.environ.get("ISO_SOCIAL_SETTINGS_FILE") or "iso-social.toml")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and the settings file; a `ConfigError` naming the file,
+    the setting and the fix when one is wrong."""
+    source = settings_file()
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            str(source), f"not valid TOML ({exc})", hint="fix the line named, or remove the file"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(str(source), f"cannot read the settings file ({exc.strerror})") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        known = ", ".join(Settings.model_fields)
+        raise ConfigError(
+            f"{source} or ISO_SOCIAL_{name.upper()}",
+            f"setting '{name}': {first['msg']}",
+            hint=f"the settings are: {known}",
+        ) from None

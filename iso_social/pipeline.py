@@ -10,7 +10,7 @@ import json
 import os
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from iso_social._version import __version__
 from iso_social.check import IncrementalState, evaluate_control, evaluate_policy
-from iso_social.config import Settings
+from iso_social.config import Settings, resource_dir
 from iso_social.domain import Finding, Window, now_utc
 from iso_social.errors import CheckError, ConfigError, EvidenceError, IngestError, ReportError
 from iso_social.evidence import ledger, register, retention
@@ -34,6 +34,7 @@ from iso_social.ingest import IngestOptions, detect_log_format, get_log_format
 from iso_social.ingest.mapping import load_mapping
 from iso_social.policy import Policy, load_policies, parse_policy
 from iso_social.report import REPORTERS, ReportFormat, ReportOptions
+from iso_social.report.base import Branding, PackContext, TrendPoint
 from iso_social.store import repository
 from iso_social.store.database import create_schema, opened_engine
 from iso_social.store.loader import IngestSummary, Progress, load_files
@@ -368,13 +369,93 @@ def load_run(db: str, reference: str = "latest") -> RecordedRun:
 def render_report(
     run: RecordedRun, fmt: ReportFormat, settings: Settings, *, color: bool = False
 ) -> bytes:
-    """The bytes of `run` rendered in `fmt`."""
+    """The bytes of `run` rendered in `fmt` (the evidence pack without what the store adds:
+    `render_evidence_pack` gives the complete one)."""
     return REPORTERS[fmt].render(run, _report_options(settings, color=color))
 
 
+def render_evidence_pack(
+    db: str, reference: str, fmt: ReportFormat, settings: Settings
+) -> tuple[bytes, RecordedRun]:
+    """The evidence pack (`pdf` or `html`) of a recorded run, with what the store adds to the
+    run's own document: the trend of earlier runs, masked excerpts of the cases shown, the
+    samples drawn from the run and the register's state of its nonconformities."""
+    options = _report_options(settings)
+    with opened_engine(db) as engine:
+        run = ledger.load_run(engine, reference)
+        pack = _pack_context(engine, run, options.max_rows)
+    return REPORTERS[fmt].render(run, replace(options, pack=pack)), run
+
+
+TREND_RUNS = 8
+
+
+def _pack_context(engine: Engine, run: RecordedRun, max_rows: int) -> PackContext:
+    history = [
+        TrendPoint(
+            point["seq"],
+            point["run_id"],
+            point["window_to"],
+            {control: verdict for control, (verdict, _) in point["findings"].items()},
+            {control: rate for control, (_, rate) in point["findings"].items()},
+        )
+        for point in ledger.history(engine, run.seq, TREND_RUNS)
+    ]
+    shown = [
+        item["message_ids"][0]
+        for control in run.document["controls"]
+        for item in control["evidence"][:max_rows]
+        if item["message_ids"]
+    ]
+    with engine.connect() as connection:
+        texts = repository.message_texts(connection, shown)
+    raised = {nc["id"] for nc in run.document["nonconformities"]}
+    state = {
+        nc.id: {
+            "status": nc.status.value,
+            "owner": nc.owner,
+            "due_date": nc.due_date,
+            "corrective_action": bool(nc.corrective_action),
+            "root_cause": bool(nc.root_cause),
+            "conforming_runs": nc.conforming_runs,
+            "effectiveness_runs": nc.effectiveness_runs,
+            "repeat_count": nc.repeat_count,
+            "closed_at": nc.closed_at.isoformat() if nc.closed_at else None,
+        }
+        for nc in register.list_nonconformities(engine)
+        if nc.id in raised
+    }
+    return PackContext(
+        history=history,
+        texts=texts,
+        samples=sampling_store.samples_of_run(engine, run.run_id),
+        register=state,
+        register_as_of=now_utc().isoformat(),
+    )
+
+
 def _report_options(settings: Settings, *, color: bool = False) -> ReportOptions:
+    shipped = resource_dir("templates")
+    user = settings.templates_dir
+    if user.resolve() != shipped.resolve() and not user.is_dir():
+        raise ConfigError(
+            "templates_dir",
+            f"{user} is not a folder",
+            hint="point ISO_SOCIAL_TEMPLATES_DIR (or templates_dir in iso-social.toml) at a "
+            "folder of templates that replace shipped ones",
+        )
+    if settings.logo is not None and not settings.logo.is_file():
+        raise ConfigError(
+            "logo", f"{settings.logo} is not a file", hint="give the path of an SVG, PNG or JPEG"
+        )
     return ReportOptions(
-        templates_dir=settings.templates_dir, organisation=settings.organisation, color=color
+        templates_dir=shipped,
+        user_templates_dir=None if user.resolve() == shipped.resolve() else user,
+        organisation=settings.organisation,
+        color=color,
+        lang=settings.report_lang,
+        max_rows=settings.report_rows,
+        branding=Branding(settings.logo, settings.primary_colour, settings.accent_colour),
     )
 
 
@@ -483,7 +564,7 @@ def run_demo(
     policies = load_policies([settings.policies_dir])
     run = run_check(policies, db=db, start=DEMO_WINDOW.start, end=DEMO_WINDOW.end)
     report = directory / "audit-evidence.pdf"
-    report.write_bytes(render_report(run, ReportFormat.PDF, settings))
+    report.write_bytes(render_evidence_pack(db, run.run_id, ReportFormat.PDF, settings)[0])
     json_file = directory / "results.json"
     json_file.write_bytes(render_report(run, ReportFormat.JSON, settings))
     return DemoResult(log_file, database, report, json_file, summary, run)

@@ -158,12 +158,20 @@ def test_no_planted_value_in_any_artifact(artifacts: dict[str, str]) -> None:
     assert not found
 
 
-def test_customer_text_is_not_reproduced(artifacts: dict[str, str]) -> None:
-    """Reports carry ids and measures, not what customers wrote, nor markup or formulas."""
+EXCERPTS = ("report.html", "report.pdf text")  # the evidence pack's masked case excerpts
+
+
+def test_customer_text_is_shown_only_masked_in_the_evidence_pack(artifacts: dict[str, str]) -> None:
+    """Machine outputs, logs and the other reports carry ids and measures, not what customers
+    wrote; the evidence pack quotes the message behind a case with its personal data masked and
+    its markup as text."""
     for name, text in artifacts.items():
-        assert "was charged twice" not in text, name
         assert "<script>x</script>" not in text, name
-        assert "evil.example" not in text, name
+        if name not in EXCERPTS:
+            assert "was charged twice" not in text, name
+            assert "evil.example" not in text, name
+    for name in EXCERPTS:
+        assert f"My card [card ••••{CARD[-4:]}] was charged twice" in artifacts[name], name
 
 
 def test_the_database_file_is_owner_only(artifacts: dict[str, str]) -> None:

@@ -49,9 +49,9 @@ class FailOn(StrEnum):
 
 def settings(db: str | None = None) -> Settings:
     """Settings from the environment, with `--db` taking precedence."""
-    from iso_social.config import Settings
+    from iso_social.config import load_settings
 
-    current = Settings()
+    current = load_settings()
     return current.model_copy(update={"db": db}) if db else current
 
 

@@ -124,8 +124,9 @@ def report(
             )
             what = f"nonconformities {', '.join(ids)} of run {recorded.run_id}"
         else:
-            recorded = pipeline.load_run(current.db, run)
-            data = pipeline.render_report(recorded, ReportFormat(chosen), current)
+            data, recorded = pipeline.render_evidence_pack(
+                current.db, run, ReportFormat(chosen), current
+            )
             what = f"run {recorded.run_id}"
         write_output(output, data)
     if output != "-":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import entry_points
 
+from iso_social.controls._detectors import mask_personal_data
 from iso_social.controls.auto_reply_followup import AutoReplyFollowup
 from iso_social.controls.base import ControlInput, ControlType
 from iso_social.controls.escalation_path import EscalationPath
@@ -35,7 +36,13 @@ BUILTIN_CONTROL_TYPES: tuple[type[ControlType], ...] = (
     PhoneServiceLevel,
 )
 
-__all__ = ["BUILTIN_CONTROL_TYPES", "ControlInput", "ControlType", "control_types"]
+__all__ = [
+    "BUILTIN_CONTROL_TYPES",
+    "ControlInput",
+    "ControlType",
+    "control_types",
+    "mask_personal_data",
+]
 
 
 @cache

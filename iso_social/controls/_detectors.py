@@ -9,7 +9,7 @@ only a masked form of the value (`card ••••1111`); the raw value never l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -55,19 +55,9 @@ def _libraries() -> tuple[ModuleType, ...]:
     return phonenumbers, iban, luhn, dni, nie
 
 
-def detect(
-    text: str, detectors: Iterable[str], region: str = "ES", allow: Iterable[str] = ()
-) -> list[Detection]:
-    """Every personal-data value in `text`, masked; values in `allow` (the organisation's own
-    public hotline or address) are not findings."""
-    wanted, allowed = set(detectors), {_normalised(a) for a in allow}
+def _found(text: str, wanted: set[str], region: str) -> Iterator[tuple[int, int, str, str, str]]:
+    """(start, end, detector, raw value, masked value) of each personal-data value in `text`."""
     phonenumbers, iban, luhn, dni, nie = _libraries()
-    found: list[Detection] = []
-
-    def add(detector: str, raw: str, masked: str) -> None:
-        if _normalised(raw) not in allowed:
-            found.append(Detection(detector, masked))
-
     if "card" in wanted:
         for match in _CARD.finditer(text):
             number = _digits(match.group())
@@ -77,33 +67,74 @@ def detect(
                 and len(set(number)) > 1
                 and luhn.is_valid(number)
             ):
-                add("card", number, f"card ••••{number[-4:]}")
+                yield match.start(), match.end(), "card", number, f"card ••••{number[-4:]}"
     if "iban" in wanted:
         for match in _IBAN.finditer(text):
             value = match.group().replace(" ", "")
             if iban.is_valid(value):
-                add("iban", value, f"IBAN {value[:2]}••••{value[-4:]}")
+                yield (
+                    *match.span(),
+                    "iban",
+                    value,
+                    f"IBAN {value[:2]}••••{value[-4:]}",
+                )
     if "national_id" in wanted:
         for pattern, module, name in ((_DNI, dni, "DNI"), (_NIE, nie, "NIE")):
             for match in pattern.finditer(text):
                 value = re.sub(r"[- ]", "", match.group()).upper()
                 if module.is_valid(value):
-                    add("national_id", value, f"{name} ••••••{value[-3:]}")
+                    yield *match.span(), "national_id", value, f"{name} ••••••{value[-3:]}"
     if "email" in wanted:
         for match in _EMAIL.finditer(text):
             local, _, domain = match.group().partition("@")
-            add("email", match.group(), f"e-mail {local[:1]}•••@{domain[:1]}•••")
+            yield (
+                *match.span(),
+                "email",
+                match.group(),
+                f"e-mail {local[:1]}•••@{domain[:1]}•••",
+            )
     if "phone" in wanted:
         for candidate in phonenumbers.PhoneNumberMatcher(text, region):
             number = phonenumbers.format_number(
                 candidate.number, phonenumbers.PhoneNumberFormat.E164
             )
-            add(
+            yield (
+                candidate.start,
+                candidate.end,
                 "phone",
                 candidate.raw_string,
                 f"phone +{candidate.number.country_code} •••{number[-3:]}",
             )
     if "address" in wanted:
         for match in _ADDRESS.finditer(text):
-            add("address", match.group(), "street address with postal code")
-    return found
+            yield *match.span(), "address", match.group(), "street address with postal code"
+
+
+def detect(
+    text: str, detectors: Iterable[str], region: str = "ES", allow: Iterable[str] = ()
+) -> list[Detection]:
+    """Every personal-data value in `text`, masked; values in `allow` (the organisation's own
+    public hotline or address) are not findings."""
+    allowed = {_normalised(a) for a in allow}
+    return [
+        Detection(detector, masked)
+        for _, _, detector, raw, masked in _found(text, set(detectors), region)
+        if _normalised(raw) not in allowed
+    ]
+
+
+_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+
+
+def mask_personal_data(text: str, region: str = "ES") -> str:
+    """`text` with every personal-data value replaced by its mask in brackets (`[card ••••1234]`)
+    and every @handle by `@•••`: what a report may show of a customer's message."""
+    spans = sorted(_found(text, set(DETECTORS), region), key=lambda f: (f[0], -f[1]))
+    parts, position = [], 0
+    for start, end, _, _, masked in spans:
+        if start < position:
+            continue  # inside a value already masked (a phone number within an IBAN)
+        parts += [_HANDLE.sub("@•••", text[position:start]), f"[{masked}]"]
+        position = end
+    parts.append(_HANDLE.sub("@•••", text[position:]))
+    return "".join(parts)

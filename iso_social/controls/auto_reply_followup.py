@@ -18,6 +18,7 @@ from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent, time_measures
 from iso_social.domain import AuthorRole, Conversation, Direction, EvidenceItem, Message, Outcome
+from iso_social.i18n import N_
 
 
 def is_acknowledgement(message: Message) -> bool:
@@ -43,7 +44,7 @@ class AutoReplyFollowup:
 
     type_name: ClassVar[str] = "auto_reply_followup"
     params_model: ClassVar[type[BaseModel]] = AutoReplyFollowupParams
-    summary: ClassVar[str] = "share of automated acknowledgements followed by a human reply"
+    summary: ClassVar[str] = N_("share of automated acknowledgements followed by a human reply")
 
     def evaluate(self, data: ControlInput, params: AutoReplyFollowupParams) -> Outcome:
         """Check the human follow-up of each conversation's first acknowledgement."""

@@ -7,6 +7,7 @@ calendars; it returns an `Outcome`. The check stage adds the control id, clauses
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,35 @@ def time_measures(values: list[float]) -> Mapping[str, float | None]:
         "p50_seconds": percentile(ordered, 50),
         "p90_seconds": percentile(ordered, 90),
         "mean_seconds": sum(ordered) / len(ordered) if ordered else None,
+    }
+
+
+# Upper bounds (seconds) of the response-time bands of a distribution: 15 min, 30 min, 1 h, 2 h,
+# 4 h, 8 h, 1 d, 3 d; a last band holds everything longer. Fixed, so channels and runs compare.
+RESPONSE_BANDS = (900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
+
+
+def count_band(counts: Counter[str], group: str, seconds: float | None) -> None:
+    """Count a measured time (None: never answered) in `group`'s response-time distribution."""
+    band = "never" if seconds is None else str(bisect_left(RESPONSE_BANDS, seconds))
+    counts[f"band:{group}:{band}"] += 1
+
+
+def distribution(counts: Counter[str]) -> dict[str, Any]:
+    """The response-time distribution per group counted with `count_band`: band bounds, then
+    per group the count in each band (the last unbounded) and the number never answered."""
+    groups = sorted({key.split(":")[1] for key in counts if key.startswith("band:")})
+    return {
+        "bands_seconds": list(RESPONSE_BANDS),
+        "by_channel": {
+            group: {
+                "answered": [
+                    counts[f"band:{group}:{band}"] for band in range(len(RESPONSE_BANDS) + 1)
+                ],
+                "unanswered": counts[f"band:{group}:never"],
+            }
+            for group in groups
+        },
     }
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from iso_social.clock import BusinessCalendar, Duration, format_duration
 from iso_social.controls.base import ControlInput, Tally, percent
 from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Status
+from iso_social.i18n import N_
 
 DEFAULT_WORDS = (
     "regulator",
@@ -116,7 +117,7 @@ class EscalationPath:
 
     type_name: ClassVar[str] = "escalation_path"
     params_model: ClassVar[type[BaseModel]] = EscalationPathParams
-    summary: ClassVar[str] = "cases escalated in time, to an allowed level, without skipping"
+    summary: ClassVar[str] = N_("cases escalated in time, to an allowed level, without skipping")
 
     def evaluate(self, data: ControlInput, params: EscalationPathParams) -> Outcome:
         """Check every triggered or escalated case."""

@@ -21,12 +21,15 @@ from iso_social.controls._timeline import ResponseField, ResponseParams, first_r
 from iso_social.controls.base import (
     ControlInput,
     Tally,
+    count_band,
+    distribution,
     evaluate_each,
     percent,
     share,
     time_measures,
 )
 from iso_social.domain import Channel, Conversation, EvidenceItem, Outcome
+from iso_social.i18n import N_
 
 
 class ChannelTarget(BaseModel):
@@ -56,7 +59,7 @@ class FirstResponseTime:
 
     type_name: ClassVar[str] = "first_response_time"
     params_model: ClassVar[type[BaseModel]] = FirstResponseTimeParams
-    summary: ClassVar[str] = "share of conversations with a first human reply within a deadline"
+    summary: ClassVar[str] = N_("share of conversations with a first human reply within a deadline")
 
     def evaluate(self, data: ControlInput, params: FirstResponseTimeParams) -> Outcome:
         """Time each conversation's first human reply and compare the share with the target."""
@@ -86,6 +89,7 @@ class FirstResponseTime:
         if reply is not None:
             elapsed = calendar.seconds_between(first.created_at, reply.created_at)
             tally.counts[f"channel:{channel}:population"] += 1
+            count_band(tally.counts, channel, elapsed)
             if elapsed <= deadline_s:
                 tally.counts[f"channel:{channel}:conforming"] += 1
                 tally.passed(cid, elapsed)
@@ -108,6 +112,7 @@ class FirstResponseTime:
             return
         tally.counts["unanswered"] += 1
         tally.counts[f"channel:{channel}:population"] += 1
+        count_band(tally.counts, channel, None)
         tally.settled = False  # the wait is measured up to the window's end
         waited = calendar.seconds_between(first.created_at, data.window.end)
         tally.failed(
@@ -148,6 +153,7 @@ class FirstResponseTime:
             "deadline_seconds": deadline_s,
             "time_basis": basis,
             "by_channel": channels,
+            "distribution": distribution(tally.counts),
         }
         upcoming = tuple(sorted(tally.upcoming, key=lambda u: u.due_at))
         if tally.population == 0:

@@ -27,6 +27,7 @@ from iso_social.controls._timeline import (
 )
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent, time_measures
 from iso_social.domain import Conversation, EvidenceItem, Message, Outcome
+from iso_social.i18n import N_
 
 
 class NextResponseTimeParams(BaseModel):
@@ -46,7 +47,7 @@ class NextResponseTime:
 
     type_name: ClassVar[str] = "next_response_time"
     params_model: ClassVar[type[BaseModel]] = NextResponseTimeParams
-    summary: ClassVar[str] = "share of customer waits answered within a deadline (next reply)"
+    summary: ClassVar[str] = N_("share of customer waits answered within a deadline (next reply)")
 
     def evaluate(self, data: ControlInput, params: NextResponseTimeParams) -> Outcome:
         """Time every wait of every conversation."""

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from iso_social.clock import Duration, NonNegativeDuration, format_duration
 from iso_social.controls.base import ControlInput, Tally, percent, share, time_measures
 from iso_social.domain import EvidenceItem, Outcome
+from iso_social.i18n import N_
 
 
 class PhoneServiceLevelParams(BaseModel):
@@ -36,7 +37,7 @@ class PhoneServiceLevel:
 
     type_name: ClassVar[str] = "phone_service_level"
     params_model: ClassVar[type[BaseModel]] = PhoneServiceLevelParams
-    summary: ClassVar[str] = "share of offered calls answered within a threshold (80/20 style)"
+    summary: ClassVar[str] = N_("share of offered calls answered within a threshold (80/20 style)")
 
     def evaluate(self, data: ControlInput, params: PhoneServiceLevelParams) -> Outcome:
         """Count calls answered in time against every call offered (less short abandons)."""

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
 from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Visibility
+from iso_social.i18n import N_
 
 DATA = re.compile(
     r"\b(account (number|no\.?|details)|card (number|details)|last (four|4) digits|"
@@ -79,7 +80,7 @@ class PublicToPrivateHandoff:
 
     type_name: ClassVar[str] = "public_to_private_handoff"
     params_model: ClassVar[type[BaseModel]] = PublicToPrivateHandoffParams
-    summary: ClassVar[str] = "public requests for personal data sent to a private channel"
+    summary: ClassVar[str] = N_("public requests for personal data sent to a private channel")
 
     def evaluate(self, data: ControlInput, params: PublicToPrivateHandoffParams) -> Outcome:
         """Classify every public agent request for data."""

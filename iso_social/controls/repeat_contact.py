@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from iso_social.clock import Duration, format_duration
 from iso_social.controls.base import ControlInput, Tally, percent
 from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
+from iso_social.i18n import N_
 
 _DONE = (Status.RESOLVED, Status.CLOSED)
 
@@ -42,7 +43,7 @@ class RepeatContact:
 
     type_name: ClassVar[str] = "repeat_contact"
     params_model: ClassVar[type[BaseModel]] = RepeatContactParams
-    summary: ClassVar[str] = "share of contacts that are not repeats about an unresolved case"
+    summary: ClassVar[str] = N_("share of contacts that are not repeats about an unresolved case")
 
     def evaluate(self, data: ControlInput, params: RepeatContactParams) -> Outcome:
         """Find each customer's contacts that follow an unresolved one within the period."""

@@ -20,6 +20,7 @@ from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import due, elapsed, pauses
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent, time_measures
 from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
+from iso_social.i18n import N_
 
 _ENDS = (Status.RESOLVED, Status.CLOSED)
 
@@ -39,7 +40,7 @@ class ResolutionTime:
 
     type_name: ClassVar[str] = "resolution_time"
     params_model: ClassVar[type[BaseModel]] = ResolutionTimeParams
-    summary: ClassVar[str] = "share of cases (and reopenings) resolved within a deadline"
+    summary: ClassVar[str] = N_("share of cases (and reopenings) resolved within a deadline")
 
     def evaluate(self, data: ControlInput, params: ResolutionTimeParams) -> Outcome:
         """Measure every resolution cycle that starts in the window."""

@@ -18,6 +18,7 @@ from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
 from iso_social.domain import Conversation, EvidenceItem, Outcome, Visibility
+from iso_social.i18n import N_
 
 
 class ResponseRateParams(BaseModel):
@@ -36,7 +37,7 @@ class ResponseRate:
 
     type_name: ClassVar[str] = "response_rate"
     params_model: ClassVar[type[BaseModel]] = ResponseRateParams
-    summary: ClassVar[str] = "share of (public) customer contacts that get any reply"
+    summary: ClassVar[str] = N_("share of (public) customer contacts that get any reply")
 
     def evaluate(self, data: ControlInput, params: ResponseRateParams) -> Outcome:
         """Count the contacts that were answered."""

@@ -32,6 +32,7 @@ from iso_social.domain import (
     Severity,
     Visibility,
 )
+from iso_social.i18n import N_
 
 Detector = Literal["card", "iban", "national_id", "email", "phone", "address"]
 REMEDY = re.compile(
@@ -75,7 +76,7 @@ class SensitiveDataExposure:
 
     type_name: ClassVar[str] = "sensitive_data_exposure"
     params_model: ClassVar[type[BaseModel]] = SensitiveDataExposureParams
-    summary: ClassVar[str] = "public messages exposing personal data (cards, IBAN, DNI...)"
+    summary: ClassVar[str] = N_("public messages exposing personal data (cards, IBAN, DNI...)")
 
     def evaluate(self, data: ControlInput, params: SensitiveDataExposureParams) -> Outcome:
         """Scan every public message in the window."""

@@ -174,6 +174,37 @@ def list_runs(engine: Engine, limit: int = 50) -> list[RecordedRun]:
     return [_run(r) for r in rows]
 
 
+def history(engine: Engine, seq: int, runs: int) -> list[dict[str, Any]]:
+    """The `runs` runs up to and including run `seq`, oldest first, each with its window's end
+    and every control's verdict and rate (from the findings index, not the documents)."""
+    with engine.connect() as connection:
+        heads = connection.execute(
+            select(AUDIT_RUN.c.seq, AUDIT_RUN.c.run_id, AUDIT_RUN.c.window_end)
+            .where(AUDIT_RUN.c.seq <= seq)
+            .order_by(AUDIT_RUN.c.seq.desc())
+            .limit(runs)
+        ).all()
+        if not heads:
+            return []
+        rows = connection.execute(
+            select(FINDING.c.run_seq, FINDING.c.control_id, FINDING.c.verdict, FINDING.c.rate)
+            .where(FINDING.c.run_seq.between(heads[-1].seq, seq))
+            .order_by(FINDING.c.run_seq, FINDING.c.id)
+        ).all()
+    findings: dict[int, dict[str, tuple[str, float | None]]] = {}
+    for row in rows:
+        findings.setdefault(row.run_seq, {})[row.control_id] = (row.verdict, row.rate)
+    return [
+        {
+            "seq": head.seq,
+            "run_id": head.run_id,
+            "window_to": head.window_end.isoformat(),
+            "findings": findings.get(head.seq, {}),
+        }
+        for head in reversed(heads)
+    ]
+
+
 def policy_snapshot(engine: Engine, sha256: str) -> str | None:
     """The text of a policy file as recorded when a run used it."""
     with engine.connect() as connection:

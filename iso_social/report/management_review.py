@@ -23,7 +23,16 @@ from typing import Any
 from iso_social.evidence.models import RecordedRun
 from iso_social.evidence.register import NcStatus, Nonconformity
 from iso_social.report.base import ReportOptions
-from iso_social.report.html import VERDICT_LABEL, _date, _environment, _percent
+from iso_social.report.rendering import (
+    GRADE_SHORT,
+    STATUS_LABEL,
+    VERDICT_LABEL,
+    environment,
+    moment,
+    page,
+    percent,
+    translator,
+)
 
 FEEDBACK_TYPES = (
     "repeat_contact",
@@ -34,7 +43,7 @@ FEEDBACK_TYPES = (
 TREND_RUNS = 6
 
 
-def _objectives(runs: Sequence[RecordedRun]) -> list[dict[str, Any]]:
+def _objectives(runs: Sequence[RecordedRun], options: ReportOptions) -> list[dict[str, Any]]:
     """Per control of the latest run: its rate in each of the last runs, oldest first."""
     latest = runs[-1].document
     recent = runs[-TREND_RUNS:]
@@ -43,21 +52,21 @@ def _objectives(runs: Sequence[RecordedRun]) -> list[dict[str, Any]]:
         rates = []
         for run in recent:
             found = next((c for c in run.document["controls"] if c["id"] == control["id"]), None)
-            rates.append(_percent(found["rate"]) if found else "–")
+            rates.append(percent(found["rate"], options.lang) if found else "–")
         rows.append(
             {
                 "id": control["id"],
                 "title": control["title"],
-                "target": _percent(control["target"]),
+                "target": percent(control["target"], options.lang),
                 "rates": rates,
                 "verdict": control["verdict"],
-                "verdict_label": VERDICT_LABEL[control["verdict"]],
+                "verdict_label": translator(options)(VERDICT_LABEL[control["verdict"]]),
             }
         )
     return rows
 
 
-def _channels(latest: dict[str, Any]) -> list[dict[str, Any]]:
+def _channels(latest: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     totals: dict[str, list[int]] = {}
     for control in latest["controls"]:
         for name, values in (control["measures"].get("by_channel") or {}).items():
@@ -65,21 +74,31 @@ def _channels(latest: dict[str, Any]) -> list[dict[str, Any]]:
             counts[0] += values["population"]
             counts[1] += values["conforming"]
     return [
-        {"channel": name, "population": n, "rate": _percent(ok / n if n else None)}
+        {"channel": name, "population": n, "rate": percent(ok / n if n else None, lang)}
         for name, (n, ok) in sorted(totals.items())
     ]
 
 
-def _register(register: Sequence[Nonconformity], today: date) -> dict[str, Any]:
+def _register(
+    register: Sequence[Nonconformity], today: date, options: ReportOptions
+) -> dict[str, Any]:
+    t = translator(options)
     open_ones = [nc for nc in register if nc.status is not NcStatus.CLOSED]
     overdue = [nc for nc in open_ones if nc.due_date and date.fromisoformat(nc.due_date) < today]
-    by_status = Counter(nc.status.value.replace("_", " ") for nc in register)
-    by_grade = Counter(nc.grade for nc in open_ones)
+    by_status = Counter(t(STATUS_LABEL[nc.status.value]) for nc in register)
+    by_grade = Counter(t(GRADE_SHORT.get(nc.grade, nc.grade)) for nc in open_ones)
     return {
         "total": len(register),
         "by_status": sorted(by_status.items()),
         "open_by_grade": sorted(by_grade.items()),
-        "open": open_ones,
+        "open": [
+            {
+                "nc": nc,
+                "grade_label": t(GRADE_SHORT.get(nc.grade, nc.grade)),
+                "status_label": t(STATUS_LABEL[nc.status.value]),
+            }
+            for nc in open_ones
+        ],
         "overdue": {nc.id for nc in overdue},
         "repeats": [nc for nc in register if nc.repeat_count],
     }
@@ -99,28 +118,22 @@ def render_management_review_html(
     improvements = [
         c for c in latest["controls"] if c["verdict"] in ("observation", "minor_nonconformity")
     ]
-    css = (options.templates_dir / "report.css").read_text(encoding="utf-8")
-    return (
-        _environment(options)
-        .get_template("management-review.html.j2")
-        .render(
-            organisation=options.organisation,
-            first_run=runs[0].run_id,
-            last_run=runs[-1].run_id,
-            runs=len(runs),
-            period_from=_date(runs[0].document["window"]["from"]),
-            period_to=_date(latest["window"]["to"]),
-            trend_runs=[r.run_id for r in runs[-TREND_RUNS:]],
-            objectives=_objectives(runs),
-            channels=_channels(latest),
-            feedback=[{**c, "verdict_label": VERDICT_LABEL[c["verdict"]]} for c in feedback],
-            register=_register(register, today),
-            improvements=improvements,
-            today=today.isoformat(),
-            tool_version=latest["tool_version"],
-            css=css,
-            for_print=for_print,
-        )
+    env, t, lang = environment(options), translator(options), options.lang
+    return env.get_template("management-review.html.j2").render(
+        first_run=runs[0].run_id,
+        last_run=runs[-1].run_id,
+        runs=len(runs),
+        period_from=moment(runs[0].document["window"]["from"], lang),
+        period_to=moment(latest["window"]["to"], lang),
+        trend_runs=[r.run_id for r in runs[-TREND_RUNS:]],
+        objectives=_objectives(runs, options),
+        channels=_channels(latest, lang),
+        feedback=[{**c, "verdict_label": t(VERDICT_LABEL[c["verdict"]])} for c in feedback],
+        register=_register(register, today, options),
+        improvements=[{**c, "verdict_label": t(VERDICT_LABEL[c["verdict"]])} for c in improvements],
+        today=today.isoformat(),
+        tool_version=latest["tool_version"],
+        **page(env, options, for_print=for_print),
     )
 
 

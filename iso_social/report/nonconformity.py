@@ -16,9 +16,17 @@ from typing import Any
 from iso_social.evidence.models import RecordedRun
 from iso_social.evidence.register import NcEvent, Nonconformity
 from iso_social.report.base import ReportOptions
-from iso_social.report.html import VERDICT_LABEL, _date, _environment, _percent
+from iso_social.report.rendering import (
+    GRADE_LABEL,
+    STATUS_LABEL,
+    VERDICT_LABEL,
+    environment,
+    moment,
+    page,
+    percent,
+    translator,
+)
 
-GRADE_LABEL = {"major": "Major nonconformity", "minor": "Minor nonconformity"}
 CASES_SHOWN = 10  # a report to sign stays short; the evidence pack lists the cases
 
 
@@ -27,21 +35,22 @@ def _entry(
 ) -> dict[str, Any]:
     control = next((c for c in run.document["controls"] if c["id"] == nc.control_id), None)
     evidence = control["evidence"] if control else []
+    t, lang = translator(options), options.lang
     return {
         "nc": nc,
-        "grade_label": GRADE_LABEL.get(nc.grade, nc.grade),
-        "status": nc.status.value.replace("_", " "),
-        "opened": f"{nc.opened_at:%d %b %Y %H:%M} UTC",
-        "closed": f"{nc.closed_at:%d %b %Y %H:%M} UTC" if nc.closed_at else None,
+        "grade_label": t(GRADE_LABEL.get(nc.grade, nc.grade)),
+        "status": t(STATUS_LABEL.get(nc.status.value, nc.status.value)),
+        "opened": moment(nc.opened_at, lang),
+        "closed": moment(nc.closed_at, lang) if nc.closed_at else None,
         "control": control,
-        "verdict_label": VERDICT_LABEL[control["verdict"]] if control else None,
-        "rate_text": _percent(control["rate"]) if control else "–",
-        "target_text": _percent(control["target"]) if control else "–",
+        "verdict_label": t(VERDICT_LABEL[control["verdict"]]) if control else None,
+        "rate_text": percent(control["rate"], lang) if control else "–",
+        "target_text": percent(control["target"], lang) if control else "–",
         "evidence_shown": evidence[: min(CASES_SHOWN, options.max_rows)],
         "evidence_hidden": max(0, len(evidence) - min(CASES_SHOWN, options.max_rows)),
         "events": [
             {
-                "at": f"{e.at:%d %b %Y %H:%M}",
+                "at": moment(e.at, lang).removesuffix(" UTC"),
                 "actor": e.actor,
                 "event": e.event,
                 "detail": e.detail,
@@ -60,20 +69,17 @@ def render_nonconformity_html(
     for_print: bool = False,
 ) -> str:
     """One page per nonconformity, CSS inlined so the HTML opens offline."""
-    env = _environment(options)
-    css = (options.templates_dir / "report.css").read_text(encoding="utf-8")
-    doc = run.document
+    env = environment(options)
+    doc, lang = run.document, options.lang
     return env.get_template("nonconformity.html.j2").render(
-        organisation=options.organisation,
         run_id=run.run_id,
         digest=run.digest,
-        period_from=_date(doc["window"]["from"]),
-        period_to=_date(doc["window"]["to"]),
-        generated=_date(doc["created_at"]),
+        period_from=moment(doc["window"]["from"], lang),
+        period_to=moment(doc["window"]["to"], lang),
+        generated=moment(doc["created_at"], lang),
         tool_version=doc["tool_version"],
         entries=[_entry(run, nc, events, options) for nc, events in entries],
-        css=css,
-        for_print=for_print,
+        **page(env, options, for_print=for_print),
     )
 
 

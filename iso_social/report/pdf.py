@@ -7,10 +7,11 @@ attachment so the PDF carries its own machine-readable evidence.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import ClassVar
+
+import orjson
 
 from iso_social.evidence.models import RecordedRun
 from iso_social.report.base import ReportOptions
@@ -75,7 +76,7 @@ class PdfReporter:
             generator=f"iso-social {run.document['tool_version']}",
             attachment=(
                 "results.json",
-                json.dumps(run.output_document(), indent=2, ensure_ascii=False),
+                orjson.dumps(run.output_document(), option=orjson.OPT_INDENT_2).decode("utf-8"),
                 "Run results (iso-social JSON, schema 1)",
             ),
         )

@@ -516,6 +516,20 @@ def _escalations(
     return result
 
 
+def message_texts(connection: Connection, message_ids: Iterable[str]) -> dict[str, str]:
+    """The text of each named message that is stored ("" once purged), by id."""
+    wanted = sorted(set(message_ids))
+    texts: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):  # bounded IN lists on every backend
+        rows = connection.execute(
+            select(MESSAGE.c.message_id, MESSAGE.c.text).where(
+                MESSAGE.c.message_id.in_(wanted[start : start + 500])
+            )
+        )
+        texts.update((row[0], row[1] or "") for row in rows)
+    return texts
+
+
 def calls_in(connection: Connection, window: Window) -> list[Call]:
     """Calls offered in the window."""
     table = CALL
