@@ -170,8 +170,9 @@ def test_customer_text_is_shown_only_masked_in_the_evidence_pack(artifacts: dict
         if name not in EXCERPTS:
             assert "was charged twice" not in text, name
             assert "evil.example" not in text, name
-    for name in EXCERPTS:
-        assert f"My card [card ••••{CARD[-4:]}] was charged twice" in artifacts[name], name
+    for name in EXCERPTS:  # the PDF's text breaks lines where the page does
+        shown = " ".join(artifacts[name].split())
+        assert f"My card [card ••••{CARD[-4:]}] was charged twice" in shown, name
 
 
 def test_the_database_file_is_owner_only(artifacts: dict[str, str]) -> None:

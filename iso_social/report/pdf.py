@@ -76,7 +76,7 @@ class PdfReporter:
             generator=f"iso-social {run.document['tool_version']}",
             attachment=(
                 "results.json",
-                orjson.dumps(run.output_document(), option=orjson.OPT_INDENT_2).decode("utf-8"),
+                orjson.dumps(run.output_document()).decode("utf-8"),
                 "Run results (iso-social JSON, schema 1)",
             ),
         )

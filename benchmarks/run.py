@@ -1,0 +1,221 @@
+"""Every speed target of issue #9 in one run, each figure next to its target and a reference
+measured in the same run, so a regression shows as a ratio.
+
+1. start-up: `iso-social --help` and `iso-social policy validate` (target < 0.3 s);
+2. ingest of N canonical messages into SQLite, end to end in a child process (target >= 100,000
+   records/s, peak memory < 400 MB), against raw `sqlite3.executemany` of as many rows;
+3. a full `check` with the shipped policies over the N messages (target < 10 s);
+4. `first_response_time` alone (TW-FRT-01: load its channel, evaluate) against a hand-written
+   SQL query computing the same population and conforming count on the same database
+   (target: within 2x); the script says if the two results differ;
+5. an incremental check, as the scheduler runs it, after the last 10,000 messages arrive on top
+   of the rest (target < 1 s).
+
+The data is `iso-social generate --messages N --seed S` (cached in the temp folder).
+Run: python benchmarks/run.py --messages 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+TAIL_MESSAGES = 10_000
+WINDOW = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+CLI = [sys.executable, "-m", "iso_social"]
+
+
+def line(what: str, figure: str, target: str, met: bool, reference: str = "") -> None:
+    """One result line: the figure, its target, ok or not, and the reference."""
+    print(f"  {what:34s} {figure:>22s}   target {target:12s} {'ok' if met else 'NOT MET':8s}")
+    if reference:
+        print(f"  {'':34s} {reference}")
+
+
+def startup() -> None:
+    print("start-up (median of 5)")
+    commands = {"iso-social --help": ["--help"], "policy validate": ["policy", "validate"]}
+    for name, args in commands.items():
+        subprocess.run([*CLI, *args], check=True, capture_output=True)
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            subprocess.run([*CLI, *args], check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        median = statistics.median(times)
+        line(name, f"{median:.3f} s", "< 0.3 s", median < 0.3)
+
+
+def split_data(messages: int, seed: int, folder: Path) -> tuple[Path, Path, int]:
+    """The generated file (cached) split into a head and its last TAIL_MESSAGES messages."""
+    cache = Path(tempfile.gettempdir()) / f"iso-social-bench-{messages}-{seed}.jsonl"
+    if not cache.exists():
+        subprocess.run(
+            [*CLI, "generate", "--messages", str(messages), "--seed", str(seed), "-o", str(cache)],
+            check=True,
+        )
+    lines = cache.read_bytes().splitlines(keepends=True)
+    tail_start, seen = len(lines), 0
+    while seen < TAIL_MESSAGES and tail_start > 0:
+        tail_start -= 1
+        seen += b'"kind": "message"' in lines[tail_start]
+    head, tail = folder / "head.jsonl", folder / "tail.jsonl"
+    head.write_bytes(b"".join(lines[:tail_start]))
+    tail.write_bytes(b"".join(lines[tail_start:]))
+    return head, tail, tail_start
+
+
+def raw_executemany(rows: int, folder: Path) -> float:
+    """Seconds for sqlite3.executemany of `rows` message-like rows in one transaction."""
+    connection = sqlite3.connect(folder / "raw.db")
+    connection.execute(
+        "CREATE TABLE m (id TEXT PRIMARY KEY, c TEXT, ch TEXT, d TEXT, a TEXT, r TEXT, v TEXT, "
+        "t TEXT, x TEXT)"
+    )
+    constant = ("twitter", "inbound", "@a", "customer", "public", "2026-10-01 10:00:00.000000")
+    data = [(f"m{i}", f"c{i // 5}", *constant, "some text of a tweet") for i in range(rows)]
+    start = time.perf_counter()
+    with connection:
+        connection.executemany("INSERT INTO m VALUES (?,?,?,?,?,?,?,?,?)", data)
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return elapsed
+
+
+def ingest(head: Path, db: str, records: int, folder: Path) -> None:
+    print(f"ingest of canonical JSON Lines into SQLite ({records:,} records)")
+    start = time.perf_counter()
+    subprocess.run([*CLI, "ingest", str(head), "--db", db, "--quiet"], check=True)
+    elapsed = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    reference = raw_executemany(records, folder)
+    line(
+        "end to end",
+        f"{records / elapsed:,.0f} records/s",
+        ">= 100,000/s",
+        records / elapsed >= 100_000,
+        f"reference: raw executemany {records / reference:,.0f} rows/s; "
+        f"ours takes {elapsed / reference:.1f}x as long",
+    )
+    line("peak memory", f"{peak_mb:,.0f} MB", "< 400 MB", peak_mb < 400)
+
+
+FRT_SQL = """
+WITH first_in AS (
+  SELECT m.conversation_id AS cid, MIN(m.created_at) AS t0
+  FROM message m JOIN conversation c ON c.conversation_id = m.conversation_id
+  WHERE c.channel = 'twitter' AND m.direction = 'inbound' AND m.author_role = 'customer'
+    AND m.created_at < :end
+  GROUP BY m.conversation_id
+)
+SELECT f.t0,
+  (SELECT MIN(r.created_at) FROM message r
+   WHERE r.conversation_id = f.cid AND r.direction = 'outbound' AND r.author_role = 'agent'
+     AND r.automated = 0 AND r.visibility != 'internal'
+     AND r.created_at >= f.t0 AND r.created_at < :end) AS t1
+FROM first_in f WHERE f.t0 >= :start
+"""
+
+
+def frt_by_sql(path: Path, deadline: timedelta) -> tuple[float, int, int]:
+    """Seconds, population and conforming count of TW-FRT-01 computed by hand-written SQL."""
+
+    def text(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    connection = sqlite3.connect(path)
+    start = time.perf_counter()
+    rows = connection.execute(FRT_SQL, {"start": text(WINDOW[0]), "end": text(WINDOW[1])})
+    population = conforming = 0
+    for t0, t1 in rows:
+        asked = datetime.fromisoformat(t0).replace(tzinfo=UTC)
+        if t1 is not None:
+            population += 1
+            conforming += datetime.fromisoformat(t1).replace(tzinfo=UTC) - asked <= deadline
+        elif asked + deadline <= WINDOW[1]:
+            population += 1  # unanswered past its deadline; otherwise still pending
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return elapsed, population, conforming
+
+
+def checks(db: str, path: Path, tail: Path) -> None:
+    from iso_social import pipeline
+    from iso_social.check import IncrementalState, evaluate_control
+    from iso_social.config import resource_dir
+    from iso_social.domain import Window
+    from iso_social.policy import load_policies
+    from iso_social.store import repository
+    from iso_social.store.database import opened_engine
+
+    policies = load_policies([resource_dir("policies")])
+    print("checks")
+    state = IncrementalState()
+    start = time.perf_counter()
+    pipeline.run_check_with_findings(policies, db=db, start=WINDOW[0], end=WINDOW[1], state=state)
+    elapsed = time.perf_counter() - start
+    line("full check, shipped policies", f"{elapsed:.1f} s", "< 10 s", elapsed < 10)
+
+    policy, control = next((p, c) for p in policies for c in p.controls if c.spec.id == "TW-FRT-01")
+    window = Window(*WINDOW)
+    start = time.perf_counter()
+    with opened_engine(db) as engine, engine.connect() as connection:
+        conversations = repository.conversations_in(connection, window, control.spec.channels)
+    finding = evaluate_control(control, policy, window, conversations, [])
+    ours = time.perf_counter() - start
+    deadline = timedelta(seconds=finding.outcome.measures["deadline_seconds"])
+    sql_s, population, conforming = frt_by_sql(path, deadline)
+    same = (population, conforming) == (finding.outcome.population, finding.outcome.conforming)
+    agreement = (
+        "(same population and conforming count)"
+        if same
+        else f"(DIFFERENT: SQL {population}/{conforming}, "
+        f"ours {finding.outcome.population}/{finding.outcome.conforming})"
+    )
+    line(
+        "first_response_time alone",
+        f"{ours:.2f} s = {ours / sql_s:.1f}x SQL",
+        "<= 2x SQL",
+        ours <= 2 * sql_s,
+        f"reference: hand-written SQL {sql_s:.2f} s {agreement}",
+    )
+
+    subprocess.run([*CLI, "ingest", str(tail), "--db", db, "--quiet"], check=True)
+    start = time.perf_counter()
+    pipeline.run_check_with_findings(policies, db=db, start=WINDOW[0], end=WINDOW[1], state=state)
+    elapsed = time.perf_counter() - start
+    line(
+        f"incremental check (+{TAIL_MESSAGES:,} msgs)",
+        f"{elapsed:.1f} s",
+        "< 1 s",
+        elapsed < 1,
+        f"assessed {state.assessed:,}, reused {state.reused:,} conversation tallies",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    print(f"iso-social benchmarks, {args.messages:,} synthetic messages (seed {args.seed})")
+    startup()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        head, tail, records = split_data(args.messages, args.seed, folder)
+        path = folder / "bench.db"
+        db = f"sqlite:///{path}"
+        ingest(head, db, records, folder)
+        checks(db, path, tail)
+
+
+if __name__ == "__main__":
+    main()
