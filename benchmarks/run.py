@@ -62,15 +62,21 @@ def split_data(messages: int, seed: int, folder: Path) -> tuple[Path, Path, int]
             [*CLI, "generate", "--messages", str(messages), "--seed", str(seed), "-o", str(cache)],
             check=True,
         )
-    lines = cache.read_bytes().splitlines(keepends=True)
-    tail_start, seen = len(lines), 0
-    while seen < TAIL_MESSAGES and tail_start > 0:
-        tail_start -= 1
-        seen += b'"kind": "message"' in lines[tail_start]
+    # streamed, so this process stays small: a child forked from it starts with its memory,
+    # and the children's peak memory is what the ingest figure reports
+    with cache.open("rb") as source:
+        messages = sum(b'"kind": "message"' in raw for raw in source)
     head, tail = folder / "head.jsonl", folder / "tail.jsonl"
-    head.write_bytes(b"".join(lines[:tail_start]))
-    tail.write_bytes(b"".join(lines[tail_start:]))
-    return head, tail, tail_start
+    head_records, seen = 0, 0
+    with cache.open("rb") as source, head.open("wb") as first, tail.open("wb") as last:
+        for raw in source:
+            seen += b'"kind": "message"' in raw
+            if seen <= messages - TAIL_MESSAGES:
+                first.write(raw)
+                head_records += 1
+            else:
+                last.write(raw)
+    return head, tail, head_records
 
 
 def raw_executemany(rows: int, folder: Path) -> float:
