@@ -75,13 +75,13 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     db = f"sqlite:///{tmp / 'pii.db'}"
     out: dict[str, str] = {}
 
-    def run(name: str, *argv: str) -> None:
+    def run(name: str, *argv: str, env: dict[str, str] | None = None) -> None:
         result = subprocess.run(
             [sys.executable, "-m", "iso_social", *argv],
             capture_output=True,
             text=True,
             timeout=300,
-            env={**os.environ, "ISO_SOCIAL_DB": db, "ISO_SOCIAL_USER": "qm"},
+            env={**os.environ, "ISO_SOCIAL_DB": db, "ISO_SOCIAL_USER": "qm", **(env or {})},
         )
         assert result.returncode in (0, 1), (name, result.stderr[-2000:])
         out[f"{name} (stdout)"] = result.stdout
@@ -103,6 +103,10 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     run("report html", "report", "-o", str(tmp / "report.html"))
     run("report nonconformity", "report", "--kind", "nonconformity", "-o", str(tmp / "ncr.html"))
     run("review", "report", "--kind", "management-review", "-o", str(tmp / "review.html"))
+    run("nonconformity pdf", "report", "--kind", "nonconformity", "-o", str(tmp / "ncr.pdf"))
+    run("review pdf", "report", "--kind", "management-review", "-o", str(tmp / "review.pdf"))
+    spanish = {"ISO_SOCIAL_REPORT_LANG": "es"}
+    run("report pdf es", "report", "-o", str(tmp / "report-es.pdf"), env=spanish)
     run("evidence export", "evidence", "export", "-o", str(tmp / "package"))
     run("evidence list", "evidence", "list")
     run("baseline", "baseline", "write", "-o", str(tmp / "baseline.json"))
@@ -133,6 +137,9 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     for path in sorted((tmp / "package").rglob("*")):
         if path.is_file():
             out[f"package/{path.name}"] = path.read_bytes().decode("utf-8", "replace")
+    for name in ("ncr.pdf", "review.pdf", "report-es.pdf"):
+        pages = PdfReader(tmp / name).pages
+        out[f"{name} text"] = "\n".join(page.extract_text() for page in pages)
     pdf = PdfReader(tmp / "report.pdf")
     out["report.pdf text"] = "\n".join(page.extract_text() for page in pdf.pages)
     for name, data in pdf.attachments.items():
@@ -150,6 +157,9 @@ def test_the_commands_ran(artifacts: dict[str, str]) -> None:
     assert "ingest failed" in artifacts["drop folder (stderr)"]
     assert "1111" in artifacts["results.csv"] or "1111" in artifacts["results.json"]
     assert artifacts["report.pdf text"].strip()
+    assert "Alcance, método y resumen" in artifacts["report-es.pdf text"]
+    assert "Statement of nonconformity" in artifacts["ncr.pdf text"]
+    assert "Opportunities for improvement" in artifacts["review.pdf text"]
     assert any(name.startswith("report.pdf attachment") for name in artifacts)
 
 
@@ -158,7 +168,8 @@ def test_no_planted_value_in_any_artifact(artifacts: dict[str, str]) -> None:
     assert not found
 
 
-EXCERPTS = ("report.html", "report.pdf text")  # the evidence pack's masked case excerpts
+# the evidence pack's masked case excerpts
+EXCERPTS = ("report.html", "report.pdf text", "report-es.pdf text")
 
 
 def test_customer_text_is_shown_only_masked_in_the_evidence_pack(artifacts: dict[str, str]) -> None:
