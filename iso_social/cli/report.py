@@ -70,6 +70,14 @@ def report(
             help="With --kind management-review: runs whose audit window ends by this.",
         ),
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="en|es",
+            help="Language of the report [default: the report_lang setting, else en].",
+        ),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Render a recorded check run as an audit-evidence report.
@@ -79,6 +87,8 @@ def report(
     Example: iso-social report --kind nonconformity --nc NC-TW-FRT-01 --output ncr.pdf
 
     Example: iso-social report --kind management-review --from 2026-07-01 --to 2026-10-01
+
+    Example: iso-social report --lang es --output evidencias.pdf
     """
     from iso_social import pipeline
     from iso_social.cli import error_boundary
@@ -109,6 +119,12 @@ def report(
                 "--kind", f"'{kind}' is not a report kind", hint=f"use one of: {', '.join(KINDS)}"
             )
         current = settings(db)
+        if lang is not None:
+            if lang not in ("en", "es"):
+                raise ConfigError(
+                    "--lang", f"'{lang}' is not a report language", hint="use en or es"
+                )
+            current = current.model_copy(update={"report_lang": lang})
         if kind == "management-review":
             data, count = pipeline.render_management_review(
                 current.db,

@@ -239,3 +239,14 @@ def test_report_command_writes_the_pack_in_spanish(
     result = CliRunner().invoke(app, ["report", "--db", audited, "-o", "pack.html"])
     assert result.exit_code == 0, result.output
     assert "Alcance, método y resumen" in (tmp_path / "pack.html").read_text(encoding="utf-8")
+
+
+def test_lang_option_overrides_the_setting(audited: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["report", "--db", audited, "--lang", "es", "-o", str(tmp_path / "a.html")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Alcance, método y resumen" in (tmp_path / "a.html").read_text(encoding="utf-8")
+    result = runner.invoke(app, ["report", "--db", audited, "--lang", "fr", "-o", "x.html"])
+    assert result.exit_code == 2 and "--lang" in result.output and "use en or es" in result.output
