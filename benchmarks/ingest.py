@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _data import generated
+
 TARGET_RATE = 100_000  # messages per second, end to end
 TARGET_PEAK_MB = 400  # for 1,000,000 messages
 
@@ -57,23 +59,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    cache = Path(tempfile.gettempdir()) / f"iso-social-bench-{args.messages}-{args.seed}.jsonl"
-    if not cache.exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "iso_social",
-                "generate",
-                "--messages",
-                str(args.messages),
-                "--seed",
-                str(args.seed),
-                "--output",
-                str(cache),
-            ],
-            check=True,
-        )
+    cache = generated(args.messages, args.seed)
     records = sum(1 for _ in cache.open("rb"))
     with tempfile.TemporaryDirectory() as folder:
         db = f"sqlite:///{Path(folder) / 'bench.db'}"

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _data import generated
+
 TARGET_SECONDS = 20.0
 TARGET_PAGES_PER_SECOND = 4.0
 
@@ -26,15 +28,10 @@ TARGET_PAGES_PER_SECOND = 4.0
 def checked_database(messages: int, seed: int) -> str:
     """A database holding `messages` synthetic messages and one recorded run (cached)."""
     folder = Path(tempfile.gettempdir())
-    log = folder / f"iso-social-bench-{messages}-{seed}.jsonl"
+    log = generated(messages, seed)
     database = folder / f"iso-social-bench-{messages}-{seed}-checked.db"
     url = f"sqlite:///{database}"
     cli = [sys.executable, "-m", "iso_social"]
-    if not log.exists():
-        subprocess.run(
-            [*cli, "generate", "--messages", str(messages), "--seed", str(seed), "-o", str(log)],
-            check=True,
-        )
     if not database.exists():
         partial = database.with_suffix(".partial.db")
         partial.unlink(missing_ok=True)

@@ -20,13 +20,16 @@ from __future__ import annotations
 import argparse
 import resource
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from _data import generated
+from ingest import raw_executemany
+from startup import COMMANDS, TARGET_S, median_seconds
 
 TAIL_MESSAGES = 10_000
 WINDOW = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
@@ -42,26 +45,14 @@ def line(what: str, figure: str, target: str, met: bool, reference: str = "") ->
 
 def startup() -> None:
     print("start-up (median of 5)")
-    commands = {"iso-social --help": ["--help"], "policy validate": ["policy", "validate"]}
-    for name, args in commands.items():
-        subprocess.run([*CLI, *args], check=True, capture_output=True)
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            subprocess.run([*CLI, *args], check=True, capture_output=True)
-            times.append(time.perf_counter() - start)
-        median = statistics.median(times)
-        line(name, f"{median:.3f} s", "< 0.3 s", median < 0.3)
+    for name, command in COMMANDS.items():
+        median = median_seconds(command, runs=5)
+        line(name, f"{median:.3f} s", f"< {TARGET_S} s", median < TARGET_S)
 
 
 def split_data(messages: int, seed: int, folder: Path) -> tuple[Path, Path, int]:
     """The generated file (cached) split into a head and its last TAIL_MESSAGES messages."""
-    cache = Path(tempfile.gettempdir()) / f"iso-social-bench-{messages}-{seed}.jsonl"
-    if not cache.exists():
-        subprocess.run(
-            [*CLI, "generate", "--messages", str(messages), "--seed", str(seed), "-o", str(cache)],
-            check=True,
-        )
+    cache = generated(messages, seed)
     # streamed, so this process stays small: a child forked from it starts with its memory,
     # and the children's peak memory is what the ingest figure reports
     with cache.open("rb") as source:
@@ -77,23 +68,6 @@ def split_data(messages: int, seed: int, folder: Path) -> tuple[Path, Path, int]
             else:
                 last.write(raw)
     return head, tail, head_records
-
-
-def raw_executemany(rows: int, folder: Path) -> float:
-    """Seconds for sqlite3.executemany of `rows` message-like rows in one transaction."""
-    connection = sqlite3.connect(folder / "raw.db")
-    connection.execute(
-        "CREATE TABLE m (id TEXT PRIMARY KEY, c TEXT, ch TEXT, d TEXT, a TEXT, r TEXT, v TEXT, "
-        "t TEXT, x TEXT)"
-    )
-    constant = ("twitter", "inbound", "@a", "customer", "public", "2026-10-01 10:00:00.000000")
-    data = [(f"m{i}", f"c{i // 5}", *constant, "some text of a tweet") for i in range(rows)]
-    start = time.perf_counter()
-    with connection:
-        connection.executemany("INSERT INTO m VALUES (?,?,?,?,?,?,?,?,?)", data)
-    elapsed = time.perf_counter() - start
-    connection.close()
-    return elapsed
 
 
 def ingest(head: Path, db: str, records: int, folder: Path) -> None:

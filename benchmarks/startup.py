@@ -19,16 +19,21 @@ TARGET_S = 0.3
 RUNS = 7
 
 
-def main() -> None:
-    """Time each command RUNS times after one warm-up and print the medians."""
-    for name, command in COMMANDS.items():
+def median_seconds(command: list[str], runs: int = RUNS) -> float:
+    """The median time of `runs` runs of `command`, after one warm-up."""
+    subprocess.run(command, check=True, capture_output=True)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True)
-        times = []
-        for _ in range(RUNS):
-            start = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True)
-            times.append(time.perf_counter() - start)
-        median = statistics.median(times)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    """Time each command and print the medians."""
+    for name, command in COMMANDS.items():
+        median = median_seconds(command)
         verdict = "ok" if median < TARGET_S else "SLOWER THAN TARGET"
         print(f"{name:32s} median {median:.3f} s  (target < {TARGET_S} s)  {verdict}")
 
