@@ -16,6 +16,17 @@ COLOURS = {
 }
 
 
+def _svg_open(width: int, height: int, label: str) -> str:
+    """The opening of a chart: the SVG element with its accessible label, and the group that
+    sets the text style; a chart's parts end with `</g></svg>`."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(label)}">'
+        '<g font-family="DejaVu Sans, sans-serif" font-size="9" fill="#1d2733">'
+    )
+
+
 @dataclass(frozen=True)
 class Bar:
     """One control's measured share against its target."""
@@ -31,12 +42,8 @@ def compliance_chart(bars: Sequence[Bar], *, width: int = 640, row: int = 18) ->
     left, right, top = 92, 46, 22
     plot = width - left - right
     height = top + row * len(bars) + 8
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        'aria-label="Share of each control\'s population that conforms, against its target">',
-        '<g font-family="DejaVu Sans, sans-serif" font-size="9" fill="#1d2733">',
-    ]
+    label = "Share of each control's population that conforms, against its target"
+    parts = [_svg_open(width, height, label)]
     for share in (0, 0.25, 0.5, 0.75, 1):
         x = left + plot * share
         parts.append(
@@ -85,12 +92,7 @@ def trend_chart(
     most = max((sum(c.counts.get(v, 0) for v in TREND_ORDER) for c in columns), default=0) or 1
     step = plot_w / max(len(columns), 1)
     bar = min(46.0, step * 0.6)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        'aria-label="Controls by verdict in each run">',
-        '<g font-family="DejaVu Sans, sans-serif" font-size="9" fill="#1d2733">',
-    ]
+    parts = [_svg_open(width, height, "Controls by verdict in each run")]
     for tick in sorted({0, most // 2, most}):
         y = top + plot_h - plot_h * tick / most
         parts.append(
@@ -151,12 +153,7 @@ def distribution_chart(
     top = 14 * legend_rows + 10
     plot = width - left - right
     height = top + row * len(rows) + 6
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        'aria-label="Distribution of first-response times by channel">',
-        '<g font-family="DejaVu Sans, sans-serif" font-size="9" fill="#1d2733">',
-    ]
+    parts = [_svg_open(width, height, "Distribution of first-response times by channel")]
     for line in range(legend_rows):
         keys = list(zip(BAND_COLOURS, bands, strict=False))[line * 5 : line * 5 + 5]
         parts.append(_legend(keys, left, 10 + 14 * line, spacing=(width - left) / 5))
