@@ -436,21 +436,10 @@ def _pack_context(engine: Engine, run: RecordedRun, max_rows: int) -> PackContex
 
 def _report_options(settings: Settings, *, color: bool = False) -> ReportOptions:
     shipped = resource_dir("templates")
-    user = settings.templates_dir
-    if user.resolve() != shipped.resolve() and not user.is_dir():
-        raise ConfigError(
-            "templates_dir",
-            f"{user} is not a folder",
-            hint="point ISO_SOCIAL_TEMPLATES_DIR (or templates_dir in iso-social.toml) at a "
-            "folder of templates that replace shipped ones",
-        )
-    if settings.logo is not None and not settings.logo.is_file():
-        raise ConfigError(
-            "logo", f"{settings.logo} is not a file", hint="give the path of an SVG, PNG or JPEG"
-        )
+    own = settings.templates_dir.resolve() != shipped.resolve()
     return ReportOptions(
         templates_dir=shipped,
-        user_templates_dir=None if user.resolve() == shipped.resolve() else user,
+        user_templates_dir=settings.templates_dir if own else None,
         organisation=settings.organisation,
         color=color,
         lang=settings.report_lang,

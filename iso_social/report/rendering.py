@@ -99,6 +99,13 @@ def environment(options: ReportOptions) -> jinja2.Environment:
 
     folders = [options.templates_dir]
     if options.user_templates_dir is not None:
+        if not options.user_templates_dir.is_dir():
+            raise ConfigError(
+                "templates_dir",
+                f"{options.user_templates_dir} is not a folder",
+                hint="point ISO_SOCIAL_TEMPLATES_DIR (or templates_dir in iso-social.toml) at a "
+                "folder of templates that replace shipped ones",
+            )
         folders.insert(0, options.user_templates_dir)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
@@ -139,7 +146,11 @@ def logo_url(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError("logo", f"cannot read {path} ({exc.strerror})") from None
+        raise ConfigError(
+            "logo",
+            f"cannot read {path} ({exc.strerror})",
+            hint="give the path of an SVG, PNG or JPEG",
+        ) from None
     if len(data) > LOGO_MAX_BYTES:
         raise ConfigError("logo", f"{path} is larger than 2 MB", hint="use a smaller image")
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
