@@ -397,7 +397,6 @@ def _pack_context(engine: Engine, run: RecordedRun, max_rows: int) -> PackContex
             point["run_id"],
             point["window_to"],
             {control: verdict for control, (verdict, _) in point["findings"].items()},
-            {control: rate for control, (_, rate) in point["findings"].items()},
         )
         for point in ledger.history(engine, run.seq, TREND_RUNS)
     ]

@@ -18,7 +18,6 @@ class TrendPoint:
     run_id: str
     window_to: str  # ISO 8601
     verdicts: Mapping[str, str]  # control id -> verdict
-    rates: Mapping[str, float | None]  # control id -> rate
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ compute. Customer text never reaches a template unescaped: autoescape is on for 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any, ClassVar
@@ -147,10 +148,8 @@ def _distributions(controls: Sequence[Mapping[str, Any]]) -> list[Distribution]:
 
 
 def _trend(options: ReportOptions, lang: str) -> list[RunColumn]:
-    from collections import Counter
-
     return [
-        RunColumn(moment(point.window_to, lang)[:6], dict(Counter(point.verdicts.values())))
+        RunColumn(moment(point.window_to, lang, "dd MMM"), dict(Counter(point.verdicts.values())))
         for point in options.pack.history
     ]
 

@@ -50,7 +50,7 @@ def _entry(
         "evidence_hidden": max(0, len(evidence) - min(CASES_SHOWN, options.max_rows)),
         "events": [
             {
-                "at": moment(e.at, lang).removesuffix(" UTC"),
+                "at": moment(e.at, lang, "dd MMM y HH:mm"),
                 "actor": e.actor,
                 "event": e.event,
                 "detail": e.detail,

@@ -156,13 +156,14 @@ def logo_url(path: Path) -> str:
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def moment(value: str | datetime, lang: str) -> str:
-    """A UTC timestamp as `01 Oct 2026 09:30 UTC` (`01 oct 2026 09:30 UTC` in Spanish)."""
+def moment(value: str | datetime, lang: str, pattern: str = "dd MMM y HH:mm 'UTC'") -> str:
+    """A UTC timestamp in a CLDR `pattern`, the language's way: `01 Oct 2026 09:30 UTC`
+    (`01 oct 2026 09:30 UTC` in Spanish)."""
     from babel.dates import format_datetime
 
     at = datetime.fromisoformat(value) if isinstance(value, str) else value
     at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return f"{format_datetime(at, 'dd MMM y HH:mm', tzinfo=UTC, locale=lang)} UTC"
+    return str(format_datetime(at, pattern, tzinfo=UTC, locale=lang))
 
 
 def percent(value: float | None, lang: str) -> str:
