@@ -30,6 +30,7 @@ from iso_social.report.rendering import (
     GRADE_SHORT,
     STATUS_LABEL,
     VERDICT_LABEL,
+    channel_totals,
     environment,
     labelled,
     moment,
@@ -102,24 +103,10 @@ def _excerpt(text: str | None) -> str | None:
 
 
 def _channel_bars(controls: Sequence[Mapping[str, Any]]) -> list[Bar]:
-    """Each channel's share of conforming cases over the controls that measure it: a control's
-    own per-channel counts where it keeps them, else the whole control for its one channel."""
-    totals: dict[str, list[int]] = {}
-    for control in controls:
-        if control["rate"] is None:
-            continue
-        by_channel = control["measures"].get("by_channel") or {}
-        if by_channel:
-            parts = [(name, v["population"], v["conforming"]) for name, v in by_channel.items()]
-        elif len(control["channels"]) == 1:
-            parts = [(control["channels"][0], control["population"], control["conforming"])]
-        else:
-            continue
-        for name, population, conforming in parts:
-            counts = totals.setdefault(name, [0, 0])
-            counts[0] += population
-            counts[1] += conforming
-    return [Bar(name, ok / n, None, "channel") for name, (n, ok) in sorted(totals.items()) if n]
+    """Each channel's share of conforming cases over the evaluated controls that measure it."""
+    evaluated = (c for c in controls if c["rate"] is not None)
+    totals = channel_totals(evaluated, whole_controls=True)
+    return [Bar(name, ok / n, None, "channel") for name, (n, ok) in totals.items() if n]
 
 
 def _band_labels(_: Callable[[str], str]) -> list[str]:

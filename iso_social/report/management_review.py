@@ -27,6 +27,7 @@ from iso_social.report.rendering import (
     GRADE_SHORT,
     STATUS_LABEL,
     VERDICT_LABEL,
+    channel_totals,
     environment,
     moment,
     page,
@@ -67,15 +68,9 @@ def _objectives(runs: Sequence[RecordedRun], options: ReportOptions) -> list[dic
 
 
 def _channels(latest: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    totals: dict[str, list[int]] = {}
-    for control in latest["controls"]:
-        for name, values in (control["measures"].get("by_channel") or {}).items():
-            counts = totals.setdefault(name, [0, 0])
-            counts[0] += values["population"]
-            counts[1] += values["conforming"]
     return [
         {"channel": name, "population": n, "rate": percent(ok / n if n else None, lang)}
-        for name, (n, ok) in sorted(totals.items())
+        for name, (n, ok) in channel_totals(latest["controls"]).items()
     ]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from io import BytesIO
@@ -91,6 +91,27 @@ def labelled(gettext: Callable[[str], str], labels: dict[str, str], key: str) ->
     """The translated label of `key` in a table of `N_` labels; the key itself, words spaced,
     when the table has none (a verdict or measure added by a plug-in)."""
     return gettext(labels[key]) if key in labels else key.replace("_", " ")
+
+
+def channel_totals(
+    controls: Iterable[Mapping[str, Any]], *, whole_controls: bool = False
+) -> dict[str, tuple[int, int]]:
+    """Population and conforming count per channel, by channel name, over the per-channel
+    counts the controls keep (`by_channel` measures); with `whole_controls`, a control that
+    keeps none counts whole for its one channel."""
+    totals: dict[str, tuple[int, int]] = {}
+    for control in controls:
+        by_channel = control["measures"].get("by_channel") or {}
+        if by_channel:
+            parts = [(name, v["population"], v["conforming"]) for name, v in by_channel.items()]
+        elif whole_controls and len(control["channels"]) == 1:
+            parts = [(control["channels"][0], control["population"], control["conforming"])]
+        else:
+            continue
+        for name, population, conforming in parts:
+            n, ok = totals.get(name, (0, 0))
+            totals[name] = (n + population, ok + conforming)
+    return dict(sorted(totals.items()))
 
 
 def environment(options: ReportOptions) -> jinja2.Environment:
