@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -24,6 +23,7 @@ from pydantic_settings import (
 )
 
 from iso_social.errors import ConfigError
+from iso_social.i18n import Language
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     )
     policies_dir: Path = Field(default_factory=lambda: resource_dir("policies"))
     organisation: str = Field(default="Example Organisation", description="shown on reports")
-    report_lang: Literal["en", "es"] = Field(default="en", description="language of reports")
+    report_lang: Language = Field(default="en", description="language of reports")
     logo: Path | None = Field(
         default=None, description="the organisation's logo on report covers (SVG, PNG or JPEG)"
     )

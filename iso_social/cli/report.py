@@ -93,6 +93,7 @@ def report(
     from iso_social import pipeline
     from iso_social.cli import error_boundary
     from iso_social.errors import ConfigError
+    from iso_social.i18n import LANGUAGES
     from iso_social.report import ReportFormat
 
     output = output or {
@@ -120,9 +121,11 @@ def report(
             )
         current = settings(db)
         if lang is not None:
-            if lang not in ("en", "es"):
+            if lang not in LANGUAGES:
                 raise ConfigError(
-                    "--lang", f"'{lang}' is not a report language", hint="use en or es"
+                    "--lang",
+                    f"'{lang}' is not a report language",
+                    hint=f"use {' or '.join(LANGUAGES)}",
                 )
             current = current.model_copy(update={"report_lang": lang})
         if kind == "management-review":

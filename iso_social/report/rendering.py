@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iso_social.errors import ConfigError
-from iso_social.i18n import N_
+from iso_social.i18n import LANGUAGES, N_
 from iso_social.report.base import ReportOptions
 
 if TYPE_CHECKING:
     import jinja2
 
-LANGUAGES = ("en", "es")
 LOGO_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
@@ -68,7 +67,11 @@ STATUS_LABEL = {
 def translations(locale_dir: Path, lang: str) -> gettext.NullTranslations:
     """The gettext catalog of `lang` (English: the source text itself)."""
     if lang not in LANGUAGES:
-        raise ConfigError("report_lang", f"'{lang}' is not a report language", hint="use en or es")
+        raise ConfigError(
+            "report_lang",
+            f"'{lang}' is not a report language",
+            hint=f"use {' or '.join(LANGUAGES)}",
+        )
     if lang == "en":
         return gettext.NullTranslations()
     from babel.messages.mofile import write_mo
