@@ -98,12 +98,12 @@ def settings_file() -> Path:
     return Path(os.environ.get("ISO_SOCIAL_SETTINGS_FILE") or "iso-social.toml")
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings() -> Settings:
     """Settings from the environment and the settings file; a `ConfigError` naming the file,
     the setting and the fix when one is wrong."""
     source = settings_file()
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings()
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             str(source), f"not valid TOML ({exc})", hint="fix the line named, or remove the file"
