@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
+from typing import Any
 
 DETECTORS = ("card", "iban", "national_id", "email", "phone", "address")
 _ISSUER_DIGITS = "23456"  # major industry identifiers of payment cards (ISO/IEC 7812)
@@ -55,9 +56,43 @@ def _libraries() -> tuple[ModuleType, ...]:
     return phonenumbers, iban, luhn, dni, nie
 
 
+@cache
+def _fewest_phone_digits(region: str) -> int:
+    """The fewest digits a valid phone number can be written with: in `region`'s national
+    format, or in international format (country code and number) for any country; read from
+    phonenumbers' own metadata. Texts with fewer digits skip the library's matcher."""
+    phonenumbers = _libraries()[0]
+    metadata = phonenumbers.PhoneMetadata
+
+    def shortest(description: Any) -> int:
+        return min(n for n in description.possible_length if n > 0)  # type: ignore[no-any-return]
+
+    fewest = [
+        len(str(m.country_code)) + shortest(m.general_desc)
+        for m in (metadata.metadata_for_region(r) for r in phonenumbers.SUPPORTED_REGIONS)
+    ]
+    fewest += [
+        len(str(code)) + shortest(metadata.metadata_for_nongeo_region(code).general_desc)
+        for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
+    ]
+    own = metadata.metadata_for_region(region)
+    if own is not None:
+        fewest.append(shortest(own.general_desc))
+    return min(fewest)
+
+
+# The fewest digits each detector's values have: most messages hold a few digits or none, and
+# counting them once spares the scans that cannot match (national ids: 8 digits and a letter,
+# or a letter, 7 digits and a letter; postal codes 5; IBANs at least their 2 check digits).
+_FEWEST_DIGITS = {"card": 13, "iban": 2, "national_id": 7, "address": 5}
+_NON_DIGITS = re.compile(r"\D+")
+
+
 def _found(text: str, wanted: set[str], region: str) -> Iterator[tuple[int, int, str, str, str]]:
     """(start, end, detector, raw value, masked value) of each personal-data value in `text`."""
     phonenumbers, iban, luhn, dni, nie = _libraries()
+    digits = len(_NON_DIGITS.sub("", text))
+    wanted = {d for d in wanted if digits >= _FEWEST_DIGITS.get(d, 0)}
     if "card" in wanted:
         for match in _CARD.finditer(text):
             number = _digits(match.group())
@@ -84,7 +119,7 @@ def _found(text: str, wanted: set[str], region: str) -> Iterator[tuple[int, int,
                 value = re.sub(r"[- ]", "", match.group()).upper()
                 if module.is_valid(value):
                     yield *match.span(), "national_id", value, f"{name} ••••••{value[-3:]}"
-    if "email" in wanted:
+    if "email" in wanted and "@" in text:
         for match in _EMAIL.finditer(text):
             local, _, domain = match.group().partition("@")
             yield (
@@ -93,7 +128,7 @@ def _found(text: str, wanted: set[str], region: str) -> Iterator[tuple[int, int,
                 match.group(),
                 f"e-mail {local[:1]}•••@{domain[:1]}•••",
             )
-    if "phone" in wanted:
+    if "phone" in wanted and digits >= _fewest_phone_digits(region):
         for candidate in phonenumbers.PhoneNumberMatcher(text, region):
             number = phonenumbers.format_number(
                 candidate.number, phonenumbers.PhoneNumberFormat.E164

@@ -9,7 +9,7 @@ import pytest
 
 from iso_social.check import evaluate_policy
 from iso_social.controls import ControlInput
-from iso_social.controls._detectors import detect
+from iso_social.controls._detectors import _fewest_phone_digits, detect
 from iso_social.controls.sensitive_data_exposure import (
     SensitiveDataExposure,
     SensitiveDataExposureParams,
@@ -67,6 +67,31 @@ def test_detectors_validate_and_mask(text: str, detector: str) -> None:
 )
 def test_invalid_checksums_are_not_findings(text: str) -> None:
     assert detect(text, ["card", "national_id", "iban"]) == []
+
+
+@pytest.mark.parametrize("region", ["ES", "AT", "US"])
+def test_the_digit_count_gate_lets_every_valid_phone_number_through(region: str) -> None:
+    """Texts with fewer digits than `_fewest_phone_digits` skip the phone matcher: every example
+    number phonenumbers knows, national or international, must have at least that many."""
+    import phonenumbers
+
+    fewest = _fewest_phone_digits(region)
+    seen = 0
+    for code in phonenumbers.SUPPORTED_REGIONS:
+        for kind in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(code, kind)
+            if example is None:
+                continue
+            international = phonenumbers.format_number(
+                example, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            )
+            assert sum(c.isdigit() for c in international) >= fewest, international
+            seen += 1
+    national = phonenumbers.example_number(region)
+    written = phonenumbers.format_number(national, phonenumbers.PhoneNumberFormat.NATIONAL)
+    assert sum(c.isdigit() for c in written) >= fewest
+    assert detect(f"call {written} please", ["phone"], region)
+    assert seen > 1000
 
 
 def test_allowed_organisation_numbers_are_not_findings() -> None:
