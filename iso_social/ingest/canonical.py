@@ -201,6 +201,68 @@ def _call(data: Mapping[str, Any], tz: ZoneInfo | None) -> Call:
     )
 
 
+_CHANNELS = {m.value: m for m in Channel}
+_DIRECTIONS = {m.value: m for m in Direction}
+_ROLES = {m.value: m for m in AuthorRole}
+_VISIBILITIES = {m.value: m for m in Visibility}
+_MESSAGE_KEYS = frozenset(("kind", *MESSAGE_FIELDS))
+
+
+def _plain_message(data: Mapping[str, Any]) -> Message | None:
+    """`_message` for a message written as documented (every value of its JSON type, names in
+    lower case, timestamps with an offset): the common case, checked in a few comparisons.
+    None for anything else, which `_message` validates field by field (and names the error);
+    both give the same `Message` for every record this accepts (tests/ingest/test_canonical.py).
+    """
+    try:
+        channel = _CHANNELS[data["channel"]]
+        direction = _DIRECTIONS[data["direction"]]
+        role = _ROLES[data["author_role"]]
+        visibility = _VISIBILITIES[data["visibility"]]
+    except (KeyError, TypeError):  # missing, another spelling, or not a string at all
+        return None
+    get = data.get
+    key, conversation, author, created = (
+        get("message_id"),
+        get("conversation_id"),
+        get("author"),
+        get("created_at"),
+    )
+    text, reply, automated = get("text"), get("in_reply_to"), get("automated")
+    if not (
+        type(key) is str
+        and type(conversation) is str
+        and type(author) is str
+        and type(created) is str
+        and 0 < len(key) <= MAX_ID_CHARS
+        and 0 < len(conversation) <= MAX_ID_CHARS
+        and 0 < len(author) <= MAX_ID_CHARS
+        and (text is None or (type(text) is str and len(text) <= MAX_TEXT_CHARS))
+        and (reply is None or (type(reply) is str and len(reply) <= MAX_ID_CHARS))
+        and (automated is None or automated is True or automated is False)
+    ):
+        return None
+    try:
+        moment = datetime.fromisoformat(created)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return Message(
+        key,
+        conversation,
+        channel,
+        direction,
+        author,
+        role,
+        visibility,
+        moment.astimezone(UTC),
+        text or "",
+        reply or None,
+        automated is True,
+    )
+
+
 _BUILDERS: dict[str, Callable[[Mapping[str, Any], ZoneInfo | None], Record]] = {
     "message": _message,
     "status": _status,
@@ -218,6 +280,10 @@ def record_from_mapping(
         kind = "message"
     if not isinstance(kind, str) or kind not in _BUILDERS:
         raise RecordInvalid(f"kind: must be one of {', '.join(map(repr, _BUILDERS))}")
+    if kind == "message" and data.keys() <= _MESSAGE_KEYS:
+        message = _plain_message(data)
+        if message is not None:
+            return message
     allowed = FIELDS_BY_KIND[kind]
     unknown = [
         k
@@ -250,6 +316,21 @@ def record_key(record: Record) -> tuple[str, str]:
 
 def record_digest(record: Record) -> str:
     """A digest of the record's content, to tell a duplicate from a conflicting record."""
+    if type(record) is Message:  # most records: the same digest without the generic walk
+        r = record
+        return _short_hash(
+            r.message_id,
+            r.conversation_id,
+            r.channel,
+            r.direction,
+            r.author,
+            r.author_role,
+            r.visibility,
+            r.created_at.isoformat(),
+            r.text,
+            str(r.in_reply_to),
+            str(r.automated),
+        )
     values = [getattr(record, name) for name in record.__slots__]
     return _short_hash(*(v.isoformat() if isinstance(v, datetime) else str(v) for v in values))
 

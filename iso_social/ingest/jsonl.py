@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
+import orjson
+
 from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
 from iso_social.ingest.canonical import RecordInvalid, record_from_mapping
 
@@ -50,20 +52,9 @@ class JsonLines:
                 yield Rejection.of(number, f"line longer than {MAX_LINE_BYTES} bytes", raw)
                 continue
             try:
-                data = json.loads(raw)
-            except UnicodeDecodeError:
-                yield Rejection.of(number, "not valid UTF-8: save the file as UTF-8", raw)
-                continue
-            except ValueError as exc:
-                reason = (
-                    f"not valid JSON ({exc.args[0].split(':')[0]})"
-                    if exc.args
-                    else "not valid JSON"
-                )
-                yield Rejection.of(number, reason, raw)
-                continue
-            except RecursionError:
-                yield Rejection.of(number, "JSON nested too deeply", raw)
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                yield Rejection.of(number, _json_reason(exc.msg), raw)
                 continue
             if not isinstance(data, dict):
                 yield Rejection.of(number, "a record must be a JSON object {...}", raw)
@@ -72,3 +63,12 @@ class JsonLines:
                 yield ParsedRecord(number, record_from_mapping(data, options.assume_tz))
             except RecordInvalid as exc:
                 yield Rejection.of(number, str(exc), raw)
+
+
+def _json_reason(error: str) -> str:
+    """orjson's error as a rejection reason (orjson names no value, only what went wrong)."""
+    if "UTF-8" in error:
+        return "not valid UTF-8: save the file as UTF-8"
+    if "depth limit" in error:
+        return "JSON nested too deeply"
+    return f"not valid JSON ({error.split(':')[0]})"
