@@ -8,12 +8,12 @@ when a batch stores fewer rows than it holds, the stored copies are compared to 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import String, func, insert, literal, select, type_coerce, update
 from sqlalchemy.engine import Connection
 
 from iso_social.domain import (
@@ -457,6 +457,26 @@ def activity_span(connection: Connection) -> tuple[datetime | None, datetime | N
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
 
+_CHANNELS = {m.value: m for m in Channel}
+_DIRECTIONS = {m.value: m for m in Direction}
+_ROLES = {m.value: m for m in AuthorRole}
+_VISIBILITIES = {m.value: m for m in Visibility}
+
+
+def _raw(column: Any) -> Any:
+    """A timestamp column as the driver returns it (ISO text on SQLite, an aware datetime on
+    PostgreSQL), for `_moment_of`: a million messages skip SQLAlchemy's per-value parsing."""
+    return type_coerce(column, String)
+
+
+def _moment_of(connection: Connection) -> Callable[[Any], datetime]:
+    """How to read a raw timestamp of `_raw` as an aware UTC datetime on this connection."""
+    if connection.dialect.name == "sqlite":
+        parse = datetime.fromisoformat
+        return lambda text: parse(text).replace(tzinfo=UTC)
+    return lambda moment: moment.astimezone(UTC)
+
+
 def conversations_in(
     connection: Connection, window: Window, channels: Iterable[Channel] = ()
 ) -> list[Conversation]:
@@ -475,7 +495,7 @@ def conversations_in(
             msg.c.author,
             msg.c.author_role,
             msg.c.visibility,
-            msg.c.created_at,
+            _raw(msg.c.created_at),
             msg.c.text,
             msg.c.in_reply_to,
             msg.c.automated,
@@ -487,10 +507,12 @@ def conversations_in(
     )
     statuses = _statuses(connection, window, in_window)
     escalations = _escalations(connection, window, in_window)
+    moment = _moment_of(connection)
+    channel_of, direction_of, role_of, visibility_of = _CHANNELS, _DIRECTIONS, _ROLES, _VISIBILITIES
     conversations: list[Conversation] = []
     current: list[Message] = []
     current_id, current_channel = None, None
-    for row in connection.execute(query):
+    for row in connection.execute(query).tuples():
         if row[1] != current_id:
             if current_id is not None:
                 conversations.append(
@@ -499,17 +521,17 @@ def conversations_in(
             current_id, current_channel, current = row[1], row[11], []
         current.append(
             Message(
-                message_id=row[0],
-                conversation_id=row[1],
-                channel=Channel(row[2]),
-                direction=Direction(row[3]),
-                author=row[4],
-                author_role=AuthorRole(row[5]),
-                visibility=Visibility(row[6]),
-                created_at=row[7],
-                text=row[8],
-                in_reply_to=row[9],
-                automated=bool(row[10]),
+                row[0],
+                row[1],
+                channel_of[row[2]],
+                direction_of[row[3]],
+                row[4],
+                role_of[row[5]],
+                visibility_of[row[6]],
+                moment(row[7]),
+                row[8],
+                row[9],
+                bool(row[10]),
             )
         )
     if current_id is not None:
@@ -528,7 +550,7 @@ def _conversation(
 ) -> Conversation:
     return Conversation(
         cid,
-        Channel(channel),
+        _CHANNELS[channel],
         tuple(messages),
         tuple(statuses.get(cid, ())),
         tuple(escalations.get(cid, ())),
@@ -540,14 +562,15 @@ def _statuses(
 ) -> dict[str, list[StatusChange]]:
     conv, table = CONVERSATION, STATUS
     query = (
-        select(table.c.conversation_id, table.c.created_at, table.c.status)
+        select(table.c.conversation_id, _raw(table.c.created_at), table.c.status)
         .join(conv, conv.c.conversation_id == table.c.conversation_id)
         .where(in_window, table.c.created_at < window.end)
         .order_by(table.c.conversation_id, table.c.created_at, table.c.id)
     )
     result: dict[str, list[StatusChange]] = defaultdict(list)
-    for cid, created, status in connection.execute(query):
-        result[cid].append(StatusChange(cid, created, Status(status)))
+    moment = _moment_of(connection)
+    for cid, created, status in connection.execute(query).tuples():
+        result[cid].append(StatusChange(cid, moment(created), Status(status)))
     return result
 
 
@@ -556,14 +579,17 @@ def _escalations(
 ) -> dict[str, list[Escalation]]:
     conv, table = CONVERSATION, ESCALATION
     query = (
-        select(table.c.conversation_id, table.c.created_at, table.c.to_level, table.c.by_author)
+        select(
+            table.c.conversation_id, _raw(table.c.created_at), table.c.to_level, table.c.by_author
+        )
         .join(conv, conv.c.conversation_id == table.c.conversation_id)
         .where(in_window, table.c.created_at < window.end)
         .order_by(table.c.conversation_id, table.c.created_at, table.c.id)
     )
     result: dict[str, list[Escalation]] = defaultdict(list)
-    for cid, created, to, by in connection.execute(query):
-        result[cid].append(Escalation(cid, created, to, by))
+    moment = _moment_of(connection)
+    for cid, created, to, by in connection.execute(query).tuples():
+        result[cid].append(Escalation(cid, moment(created), to, by))
     return result
 
 
