@@ -22,12 +22,15 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iso_social.controls import ControlInput, control_types
 from iso_social.controls.base import PerConversation, Tally
 from iso_social.domain import Call, Conversation, Finding, Outcome, Verdict, Window
 from iso_social.policy import Control, Policy, Waiver
+
+if TYPE_CHECKING:
+    from iso_social.store.repository import WindowConversations
 
 
 def grade(outcome: Outcome, control: Control) -> Verdict:
@@ -95,17 +98,22 @@ def _without_items(outcome: Outcome, conversations: set[str]) -> tuple[Outcome, 
 
 
 Fingerprint = tuple[Any, ...]
+Mark = tuple[Fingerprint, datetime | None]  # a conversation's fingerprint and first moment
 
 
 @dataclass
 class IncrementalState:
     """What a scheduler keeps between checks: each per-conversation control's tally of each
-    conversation, with the conversation's fingerprint; and how much was assessed or reused."""
+    conversation, with the conversation's fingerprint; the window's conversations as last read
+    (`loaded`, kept by the pipeline so a check reads only what changed); and how much was
+    assessed or reused."""
 
     tallies: dict[tuple[str, str], dict[str, tuple[Fingerprint, Tally]]] = field(
         default_factory=dict
     )
     windows: dict[tuple[str, str], Window] = field(default_factory=dict)
+    marks: dict[str, tuple[Conversation, Mark]] = field(default_factory=dict)
+    loaded: WindowConversations | None = None
     assessed: int = 0
     reused: int = 0
 
@@ -124,12 +132,23 @@ def fingerprint(conversation: Conversation) -> Fingerprint:
     )
 
 
-Mark = tuple[Fingerprint, datetime | None]  # a conversation's fingerprint and first moment
-
-
-def marks_of(conversations: Sequence[Conversation]) -> dict[str, Mark]:
-    """Each conversation's fingerprint and first moment, computed once for every control."""
-    return {c.conversation_id: (fingerprint(c), _starts_at(c)) for c in conversations}
+def marks_of(
+    conversations: Sequence[Conversation], state: IncrementalState | None = None
+) -> dict[str, Mark]:
+    """Each conversation's fingerprint and first moment, computed once for every control; with
+    `state`, kept for the same conversation objects (those a refresh did not read again)."""
+    if state is None:
+        return {c.conversation_id: (fingerprint(c), _starts_at(c)) for c in conversations}
+    kept, marks = state.marks, {}
+    for conversation in conversations:
+        hit = kept.get(conversation.conversation_id)
+        marks[conversation.conversation_id] = (
+            hit[1]
+            if hit is not None and hit[0] is conversation
+            else (fingerprint(conversation), _starts_at(conversation))
+        )
+    state.marks = {c.conversation_id: (c, marks[c.conversation_id]) for c in conversations}
+    return marks
 
 
 def _starts_at(conversation: Conversation) -> datetime | None:
@@ -246,7 +265,7 @@ def evaluate_policy(
     state: IncrementalState | None = None,
 ) -> list[Finding]:
     """Evaluate every control of every policy, in a stable order (policy id, control id)."""
-    marks = marks_of(conversations) if state is not None else None
+    marks = marks_of(conversations, state) if state is not None else None
     findings = [
         evaluate_control(control, policy, window, conversations, calls, state, marks)
         for policy in sorted(policies, key=lambda p: p.document.id)

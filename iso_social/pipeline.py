@@ -189,7 +189,13 @@ def run_check_with_findings(
         window = resolve_window(engine, start, end, as_of)
         with _many_objects():
             with engine.connect() as connection:
-                conversations = repository.conversations_in(connection, window)
+                if state is not None:  # read only what changed since the last check
+                    state.loaded = repository.refresh_conversations(
+                        connection, window, state.loaded
+                    )
+                    conversations = state.loaded.ordered()
+                else:
+                    conversations = repository.conversations_in(connection, window)
                 calls = repository.calls_in(connection, window)
                 inputs = [
                     InputFile(

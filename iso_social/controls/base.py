@@ -168,11 +168,17 @@ class Tally:
         """Add another tally's counts (a conversation's) to this one, in order."""
         self.conforming += other.conforming
         self.pending += other.pending
-        self.evidence += other.evidence
-        self.population_ids += other.population_ids
-        self.values += other.values
-        self.upcoming += other.upcoming
-        self.counts.update(other.counts)
+        # most of a conversation's parts are empty; Counter.update is a Python loop
+        if other.evidence:
+            self.evidence += other.evidence
+        if other.population_ids:
+            self.population_ids += other.population_ids
+        if other.values:
+            self.values += other.values
+        if other.upcoming:
+            self.upcoming += other.upcoming
+        if other.counts:
+            self.counts.update(other.counts)
         self.settled = self.settled and other.settled
 
     def wait(self) -> None:

@@ -173,16 +173,16 @@ def _row(
     match kind:
         case "message":
             assert isinstance(r, Message)  # noqa: S101
-            # the enums are StrEnums: each member is its value as a str, bound as text by
-            # both drivers, without `.value`'s descriptor (a tenth of a bulk ingest's time)
+            # `_value_`, the enum's plain attribute: `.value` is a descriptor and a member
+            # itself (a str subclass) goes through sqlite3's adaptation; both cost more
             return (
                 key,
                 r.conversation_id,
-                r.channel,
-                r.direction,
+                r.channel._value_,
+                r.direction._value_,
                 r.author,
-                r.author_role,
-                r.visibility,
+                r.author_role._value_,
+                r.visibility._value_,
                 ts(r.created_at),
                 r.text,
                 r.in_reply_to,
@@ -478,14 +478,38 @@ def _moment_of(connection: Connection) -> Callable[[Any], datetime]:
 
 
 def conversations_in(
-    connection: Connection, window: Window, channels: Iterable[Channel] = ()
+    connection: Connection,
+    window: Window,
+    channels: Iterable[Channel] = (),
+    ids: Iterable[str] | None = None,
 ) -> list[Conversation]:
-    """Conversations with activity in the window, with every message before the window's end."""
-    conv, msg = CONVERSATION, MESSAGE
+    """Conversations with activity in the window, with every message before the window's end,
+    ordered by id; only those named in `ids`, when given."""
+    conv = CONVERSATION
     wanted = [c.value for c in channels]
     in_window = (conv.c.last_activity_at >= window.start) & (conv.c.first_activity_at < window.end)
     if wanted:
         in_window &= conv.c.channel.in_(wanted)
+    if ids is None:
+        conversations = _read_conversations(connection, window, in_window)
+    else:
+        names = sorted(set(ids))
+        conversations = [
+            conversation
+            for start in range(0, len(names), IN_CHUNK)
+            for conversation in _read_conversations(
+                connection,
+                window,
+                in_window & conv.c.conversation_id.in_(names[start : start + IN_CHUNK]),
+            )
+        ]
+    # the same order on every backend (PostgreSQL sorts text by its collation)
+    conversations.sort(key=lambda c: c.conversation_id)
+    return conversations
+
+
+def _read_conversations(connection: Connection, window: Window, where: Any) -> list[Conversation]:
+    conv, msg = CONVERSATION, MESSAGE
     query = (
         select(
             msg.c.message_id,
@@ -502,11 +526,11 @@ def conversations_in(
             conv.c.channel,
         )
         .join(conv, conv.c.conversation_id == msg.c.conversation_id)
-        .where(in_window, msg.c.created_at < window.end)
+        .where(where, msg.c.created_at < window.end)
         .order_by(msg.c.conversation_id, msg.c.created_at, msg.c.message_id)
     )
-    statuses = _statuses(connection, window, in_window)
-    escalations = _escalations(connection, window, in_window)
+    statuses = _statuses(connection, window, where)
+    escalations = _escalations(connection, window, where)
     moment = _moment_of(connection)
     channel_of, direction_of, role_of, visibility_of = _CHANNELS, _DIRECTIONS, _ROLES, _VISIBILITIES
     conversations: list[Conversation] = []
@@ -592,6 +616,103 @@ def _escalations(
     for cid, created, to, by in connection.execute(query):
         result[cid].append(Escalation(cid, moment(created), to, by))
     return result
+
+
+@dataclass
+class WindowConversations:
+    """A window's conversations as last read, and what the store held then: an incremental
+    check reads again only the conversations that changed (`refresh_conversations`)."""
+
+    window: Window
+    ingest: int  # the newest ingest they reflect
+    pending: frozenset[int]  # older ingest ids not committed then (concurrent on PostgreSQL)
+    purged_at: datetime | None  # the newest purge they reflect (a purge changes no ingest)
+    by_id: dict[str, Conversation]
+
+    def ordered(self) -> list[Conversation]:
+        """The conversations in `conversations_in`'s order."""
+        return [self.by_id[cid] for cid in sorted(self.by_id)]
+
+
+_PENDING_SPAN = 100_000  # how far back uncommitted ingest ids are looked for
+
+
+def _store_marks(connection: Connection) -> tuple[int, frozenset[int], datetime | None]:
+    """The newest committed ingest id, the ids below it not committed yet (an ingest still
+    loading on PostgreSQL, or rolled back: read again next time), and the newest purge."""
+    ids = set(connection.execute(select(INGEST.c.id)).scalars())
+    newest = max(ids, default=0)
+    pending = frozenset(range(max(1, newest - _PENDING_SPAN), newest + 1)) - ids
+    purged = connection.execute(
+        select(func.max(MESSAGE.c.purged_at)).where(MESSAGE.c.purged_at.is_not(None))
+    ).scalar()
+    return newest, pending, purged
+
+
+def refresh_conversations(
+    connection: Connection, window: Window, previous: WindowConversations | None
+) -> WindowConversations:
+    """The window's conversations, as `conversations_in` reads them, reading again only what
+    changed since `previous`: conversations that ingests since then touched (a message,
+    status or escalation), that have activity after the previous window's end, or that left
+    the window at its start. Everything is read again when there is nothing to start from,
+    the window moved back, or content was purged since."""
+    ingest, pending, purged = _store_marks(connection)
+    before = previous.window if previous is not None else None
+    if (
+        previous is None
+        or before is None
+        or window.start < before.start
+        or window.end < before.end
+        or purged != previous.purged_at
+        or len(previous.pending) > IN_CHUNK  # many rolled back: a bounded IN list would not do
+    ):
+        everything = conversations_in(connection, window)
+        return WindowConversations(
+            window, ingest, pending, purged, {c.conversation_id: c for c in everything}
+        )
+    conv = CONVERSATION
+    stale: set[str] = set()
+    if ingest != previous.ingest or previous.pending:
+        for table in (MESSAGE, STATUS, ESCALATION):
+            since = table.c.ingest_id > previous.ingest
+            if previous.pending:
+                since |= table.c.ingest_id.in_(sorted(previous.pending))
+            stale.update(
+                connection.execute(
+                    select(table.c.conversation_id).where(since).distinct()
+                ).scalars()
+            )
+    if window.end > before.end:  # records the previous window's end left out
+        stale.update(
+            connection.execute(
+                select(conv.c.conversation_id).where(
+                    conv.c.last_activity_at >= before.end, conv.c.first_activity_at < window.end
+                )
+            ).scalars()
+        )
+        for table in (STATUS, ESCALATION):  # not part of a conversation's activity span
+            stale.update(
+                connection.execute(
+                    select(table.c.conversation_id)
+                    .where(table.c.created_at >= before.end, table.c.created_at < window.end)
+                    .distinct()
+                ).scalars()
+            )
+    if window.start > before.start:  # conversations whose activity ended before the start
+        stale.update(
+            connection.execute(
+                select(conv.c.conversation_id).where(
+                    conv.c.last_activity_at >= before.start,
+                    conv.c.last_activity_at < window.start,
+                )
+            ).scalars()
+        )
+    by_id = previous.by_id
+    for cid in stale:
+        by_id.pop(cid, None)
+    by_id.update((c.conversation_id, c) for c in conversations_in(connection, window, ids=stale))
+    return WindowConversations(window, ingest, pending, purged, by_id)
 
 
 def message_texts(connection: Connection, message_ids: Iterable[str]) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Table, Text, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Index, Table, Text, TypeDecorator, text
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -104,6 +104,14 @@ class MessageRow(SQLModel, table=True):
             "visibility",
             "created_at",
         ),
+        # the newest purge, which incremental checks compare (a partial index: empty until
+        # a retention purge, so it costs an ingest nothing)
+        Index(
+            "ix_message_purged_at",
+            "purged_at",
+            sqlite_where=text("purged_at IS NOT NULL"),
+            postgresql_where=text("purged_at IS NOT NULL"),
+        ),
     )
 
     message_id: str = Field(primary_key=True)
@@ -133,7 +141,7 @@ class StatusRow(SQLModel, table=True):
     created_at: datetime = _ts()
     status: str
     digest: str
-    ingest_id: int = Field(foreign_key="ingest_file.id")
+    ingest_id: int = Field(foreign_key="ingest_file.id", index=True)  # what an ingest added
     source_line: int
 
 
@@ -148,7 +156,7 @@ class EscalationRow(SQLModel, table=True):
     to_level: str
     by_author: str
     digest: str
-    ingest_id: int = Field(foreign_key="ingest_file.id")
+    ingest_id: int = Field(foreign_key="ingest_file.id", index=True)  # what an ingest added
     source_line: int
 
 
