@@ -146,16 +146,20 @@ def resolve_window(
 
 
 @contextmanager
-def _many_objects() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a check builds and reads a window's
-    messages: a million long-lived objects without reference cycles, which every collection of
-    the oldest generation would walk again (a fifth of a large check's time). Reference
-    counting still frees everything; the collector runs again when the block ends."""
+def _many_objects(*, keep: bool = False) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a check builds, reads and records a
+    window's messages: a million long-lived objects without reference cycles, which every
+    collection of the oldest generation would walk again (a fifth of a large check's time).
+    Reference counting still frees everything. With `keep` (an incremental state holds the
+    window between checks) what survives is frozen out of later collections' walks."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if keep:
+            gc.collect(1)  # the young garbage, then set the long-lived rest aside
+            gc.freeze()
         if enabled:
             gc.enable()
 
@@ -187,7 +191,7 @@ def run_check_with_findings(
     with opened_engine(db) as engine:
         create_schema(engine)
         window = resolve_window(engine, start, end, as_of)
-        with _many_objects():
+        with _many_objects(keep=state is not None):
             with engine.connect() as connection:
                 if state is not None:  # read only what changed since the last check
                     state.loaded = repository.refresh_conversations(
@@ -205,36 +209,36 @@ def run_check_with_findings(
                 ]
             findings = evaluate_policy(policies, window, conversations, calls, state)
             del conversations, calls
-        created = now_utc()
-        run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-        document = build_document(
-            run_id=run_id,
-            created_at=created,
-            tool_version=__version__,
-            window=window,
-            as_of=as_of,
-            policies=policies,
-            inputs=inputs,
-            findings=findings,
-        )
-        follow_up = {
-            control.spec.id: FollowUp(
-                policy.document.corrective_action.effectiveness_runs,
-                policy.document.corrective_action.escalate_repeated_minor,
+            created = now_utc()
+            run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+            document = build_document(
+                run_id=run_id,
+                created_at=created,
+                tool_version=__version__,
+                window=window,
+                as_of=as_of,
+                policies=policies,
+                inputs=inputs,
+                findings=findings,
             )
-            for policy in policies
-            for control in policy.controls
-        }
-        recorded = ledger.record_run(
-            engine,
-            document,
-            created,
-            window.start,
-            window.end,
-            policies,
-            after=lambda connection, run: register.update_from_run(connection, run, follow_up),
-        )
-        return recorded, findings
+            follow_up = {
+                control.spec.id: FollowUp(
+                    policy.document.corrective_action.effectiveness_runs,
+                    policy.document.corrective_action.escalate_repeated_minor,
+                )
+                for policy in policies
+                for control in policy.controls
+            }
+            recorded = ledger.record_run(
+                engine,
+                document,
+                created,
+                window.start,
+                window.end,
+                policies,
+                after=lambda connection, run: register.update_from_run(connection, run, follow_up),
+            )
+            return recorded, findings
 
 
 def check_comparable(db: str, reference: str) -> None:

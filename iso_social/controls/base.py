@@ -146,7 +146,7 @@ def distribution(counts: Counter[str]) -> dict[str, Any]:
     }
 
 
-@dataclass
+@dataclass(slots=True)  # incremental states keep one per conversation and control
 class Tally:
     """A control's population as it is counted: items that conform, nonconforming items with
     their evidence, items still pending, measured values (for percentiles) and named counters.

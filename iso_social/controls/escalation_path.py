@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from iso_social.clock import BusinessCalendar, Duration, format_duration
-from iso_social.controls.base import ControlInput, Tally, percent
+from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
 from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Status
 from iso_social.i18n import N_
 
@@ -98,6 +99,12 @@ def _words(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
 
 
+@cache
+def _patterns(params: EscalationPathParams) -> tuple[tuple[Trigger, re.Pattern[str] | None], ...]:
+    """Each trigger with its words compiled, once per set of parameters."""
+    return tuple((t, _words(t.words)) for t in params.triggers)
+
+
 def _still_open(conversation: Conversation, resolved: datetime | None, moment: datetime) -> bool:
     """Unresolved at `moment`: by the status records when there are any; without them (social
     channels have no statuses), while the customer's last message is still unanswered."""
@@ -121,55 +128,62 @@ class EscalationPath:
 
     def evaluate(self, data: ControlInput, params: EscalationPathParams) -> Outcome:
         """Check every triggered or escalated case."""
+        return evaluate_each(self, data, params)
+
+    def assess(
+        self,
+        conversation: Conversation,
+        data: ControlInput,
+        params: EscalationPathParams,
+        tally: Tally,
+    ) -> None:
+        """Check one conversation, if something triggered it or it was escalated."""
+        first = conversation.first_customer_message
+        if first is None:
+            return
         calendar = data.calendar(params.calendar)
         rank = {level: i for i, level in enumerate(params.levels)}
-        patterns = [(t, _words(t.words)) for t in params.triggers]
-        tally = Tally()
-        for conversation in data.conversations:
-            first = conversation.first_customer_message
-            if first is None:
-                continue
-            problems: list[str] = []
-            due_items = self._triggered(conversation, first.created_at, patterns, calendar, data)
-            in_scope = bool(due_items) or any(
-                e.created_at in data.window for e in conversation.escalations
+        due_items = self._triggered(
+            conversation, first.created_at, _patterns(params), calendar, data, tally
+        )
+        in_scope = bool(due_items) or any(
+            e.created_at in data.window for e in conversation.escalations
+        )
+        if not in_scope:
+            return
+        problems = self._path_problems(conversation, rank)
+        waiting = False
+        for trigger, triggered_at in due_items:
+            deadline_at = calendar.add(triggered_at, trigger.deadline)
+            done = next(
+                (e for e in conversation.escalations if rank.get(e.to, -1) >= rank[trigger.level]),
+                None,
             )
-            if not in_scope:
+            if done is not None and done.created_at <= deadline_at:
                 continue
-            problems += self._path_problems(conversation, rank)
-            waiting = False
-            for trigger, triggered_at in due_items:
-                deadline_at = calendar.add(triggered_at, trigger.deadline)
-                done = next(
-                    (
-                        e
-                        for e in conversation.escalations
-                        if rank.get(e.to, -1) >= rank[trigger.level]
-                    ),
-                    None,
-                )
-                if done is not None and done.created_at <= deadline_at:
-                    continue
-                if done is None and deadline_at > data.window.end:
-                    waiting = True
-                    continue
-                late = "not escalated"
-                if done is not None:
-                    waited = calendar.seconds_between(triggered_at, done.created_at)
-                    late = f"escalated only after {format_duration(waited)}"
-                problems.append(
-                    f"{late} to {trigger.level} (due within "
-                    f"{format_duration(trigger.deadline.total_seconds())} of "
-                    f"{triggered_at:%Y-%m-%d %H:%M} UTC)"
-                )
-            if waiting and not problems:
-                tally.pending += 1
+            if done is None and deadline_at > data.window.end:
+                waiting = True
                 continue
-            cid = conversation.conversation_id
-            if problems:
-                tally.failed(cid, EvidenceItem(cid, (), None, "; ".join(problems) + "."))
-            else:
-                tally.passed(cid)
+            late = "not escalated"
+            if done is not None:
+                waited = calendar.seconds_between(triggered_at, done.created_at)
+                late = f"escalated only after {format_duration(waited)}"
+            problems.append(
+                f"{late} to {trigger.level} (due within "
+                f"{format_duration(trigger.deadline.total_seconds())} of "
+                f"{triggered_at:%Y-%m-%d %H:%M} UTC)"
+            )
+        if waiting and not problems:
+            tally.wait()
+            return
+        cid = conversation.conversation_id
+        if problems:
+            tally.failed(cid, EvidenceItem(cid, (), None, "; ".join(problems) + "."))
+        else:
+            tally.passed(cid)
+
+    def conclude(self, tally: Tally, data: ControlInput, params: EscalationPathParams) -> Outcome:
+        """The share of cases that followed the path in time."""
         return tally.outcome(
             target=params.target,
             empty="No case called for or had an escalation in the audit window.",
@@ -185,9 +199,10 @@ class EscalationPath:
     def _triggered(
         conversation: Conversation,
         start: datetime,
-        patterns: list[tuple[Trigger, re.Pattern[str] | None]],
+        patterns: tuple[tuple[Trigger, re.Pattern[str] | None], ...],
         calendar: BusinessCalendar,
         data: ControlInput,
+        tally: Tally,
     ) -> list[tuple[Trigger, datetime]]:
         resolved = next(
             (
@@ -202,7 +217,9 @@ class EscalationPath:
             moments: list[datetime] = []
             if trigger.after is not None:
                 aged = calendar.add(start, trigger.after)
-                if aged < data.window.end and _still_open(conversation, resolved, aged):
+                if aged >= data.window.end:
+                    tally.settled = False  # a later window's end may pass it
+                elif _still_open(conversation, resolved, aged):
                     moments.append(aged)
             if pattern is not None:
                 moments += [
