@@ -179,6 +179,8 @@ def checks(db: str, path: Path, tail: Path) -> None:
         elapsed < 1,
         f"assessed {state.assessed:,}, reused {state.reused:,} conversation tallies",
     )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak memory of the checks (the incremental state kept): {peak_mb:,.0f} MB")
 
 
 def main() -> None:

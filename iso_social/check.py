@@ -108,7 +108,7 @@ class IncrementalState:
     (`loaded`, kept by the pipeline so a check reads only what changed); and how much was
     assessed or reused."""
 
-    tallies: dict[tuple[str, str], dict[str, tuple[Fingerprint, Tally]]] = field(
+    tallies: dict[tuple[str, str], dict[str, tuple[Mark, Tally]]] = field(
         default_factory=dict
     )
     windows: dict[tuple[str, str], Window] = field(default_factory=dict)
@@ -141,13 +141,14 @@ def marks_of(
         return {c.conversation_id: (fingerprint(c), _starts_at(c)) for c in conversations}
     kept, marks = state.marks, {}
     for conversation in conversations:
-        hit = kept.get(conversation.conversation_id)
-        marks[conversation.conversation_id] = (
-            hit[1]
-            if hit is not None and hit[0] is conversation
-            else (fingerprint(conversation), _starts_at(conversation))
-        )
-    state.marks = {c.conversation_id: (c, marks[c.conversation_id]) for c in conversations}
+        cid = conversation.conversation_id
+        hit = kept.get(cid)
+        if hit is not None and hit[0] is conversation:
+            marks[cid] = hit[1]
+        else:
+            marks[cid] = mark = (fingerprint(conversation), _starts_at(conversation))
+            kept[cid] = (conversation, mark)
+    _prune(kept, conversations)
     return marks
 
 
@@ -169,32 +170,42 @@ def _incremental(
     marks: dict[str, Mark],
 ) -> Outcome:
     window, before = data.window, state.windows.get(key)
-    kept = state.tallies.get(key, {})
+    kept = state.tallies.setdefault(key, {})
     if before is not None and (window.start < before.start or window.end < before.end):
-        kept = {}  # the window went back: nothing kept is known to hold
-    current: dict[str, tuple[Fingerprint, Tally]] = {}
-    tally = Tally()
+        kept.clear()  # the window went back: nothing kept is known to hold
+    # updated in place: an unchanged conversation costs a lookup, not new objects
+    tally, assessed = Tally(), 0
     for conversation in data.conversations:
         cid = conversation.conversation_id
-        mark, start = marks[cid]
+        mark = marks[cid]
         hit = kept.get(cid)
         if (
             hit is not None
-            and hit[0] == mark
+            and (hit[0] is mark or hit[0] == mark)
             and hit[1].settled
-            and start is not None
-            and start >= window.start
+            and mark[1] is not None
+            and mark[1] >= window.start
         ):
             own = hit[1]
-            state.reused += 1
         else:
             own = Tally()
             kind.assess(conversation, data, params, own)
-            state.assessed += 1
-        current[cid] = (mark, own)
+            kept[cid] = (mark, own)
+            assessed += 1
         tally.absorb(own)
-    state.tallies[key], state.windows[key] = current, window
+    state.assessed += assessed
+    state.reused += len(data.conversations) - assessed
+    _prune(kept, data.conversations)
+    state.windows[key] = window
     return kind.conclude(tally, data, params)
+
+
+def _prune(kept: dict[str, Any], conversations: Sequence[Conversation]) -> None:
+    """Forget conversations no longer in the window, once they are a fifth of what is kept."""
+    if len(kept) > 1.25 * len(conversations) + 100:
+        present = {c.conversation_id for c in conversations}
+        for cid in [cid for cid in kept if cid not in present]:
+            del kept[cid]
 
 
 def evaluate_control(

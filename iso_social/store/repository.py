@@ -738,17 +738,27 @@ def calls_in(connection: Connection, window: Window) -> list[Call]:
             table.c.channel,
             table.c.queue,
             table.c.customer,
-            table.c.offered_at,
-            table.c.answered_at,
-            table.c.ended_at,
+            _raw(table.c.offered_at),
+            _raw(table.c.answered_at),
+            _raw(table.c.ended_at),
             table.c.outcome,
         )
         .where(table.c.offered_at >= window.start, table.c.offered_at < window.end)
         .order_by(table.c.offered_at, table.c.call_id)
     )
+    moment, outcomes = _moment_of(connection), {m.value: m for m in CallOutcome}
     return [
-        Call(r[0], Channel(r[1]), r[2], r[3], r[4], r[5], r[6], CallOutcome(r[7]))
-        for r in connection.execute(query)
+        Call(
+            r[0],
+            _CHANNELS[r[1]],
+            r[2],
+            r[3],
+            moment(r[4]),
+            None if r[5] is None else moment(r[5]),
+            moment(r[6]),
+            outcomes[r[7]],
+        )
+        for r in connection.execute(query.execution_options(yield_per=10_000))
     ]
 
 
