@@ -108,9 +108,7 @@ class IncrementalState:
     (`loaded`, kept by the pipeline so a check reads only what changed); and how much was
     assessed or reused."""
 
-    tallies: dict[tuple[str, str], dict[str, tuple[Mark, Tally]]] = field(
-        default_factory=dict
-    )
+    tallies: dict[tuple[str, str], dict[str, tuple[Mark, Tally]]] = field(default_factory=dict)
     windows: dict[tuple[str, str], Window] = field(default_factory=dict)
     marks: dict[str, tuple[Conversation, Mark]] = field(default_factory=dict)
     loaded: WindowConversations | None = None
