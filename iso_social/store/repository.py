@@ -623,6 +623,7 @@ class WindowConversations:
     """A window's conversations as last read, and what the store held then: an incremental
     check reads again only the conversations that changed (`refresh_conversations`)."""
 
+    source: str  # the database they were read from
     window: Window
     ingest: int  # the newest ingest they reflect
     pending: frozenset[int]  # older ingest ids not committed then (concurrent on PostgreSQL)
@@ -656,12 +657,15 @@ def refresh_conversations(
     changed since `previous`: conversations that ingests since then touched (a message,
     status or escalation), that have activity after the previous window's end, or that left
     the window at its start. Everything is read again when there is nothing to start from,
-    the window moved back, or content was purged since."""
+    the window moved back, content was purged since, or `previous` came from another
+    database."""
     ingest, pending, purged = _store_marks(connection)
+    source = connection.engine.url.render_as_string(hide_password=True)
     before = previous.window if previous is not None else None
     if (
         previous is None
         or before is None
+        or previous.source != source
         or window.start < before.start
         or window.end < before.end
         or purged != previous.purged_at
@@ -669,7 +673,7 @@ def refresh_conversations(
     ):
         everything = conversations_in(connection, window)
         return WindowConversations(
-            window, ingest, pending, purged, {c.conversation_id: c for c in everything}
+            source, window, ingest, pending, purged, {c.conversation_id: c for c in everything}
         )
     conv = CONVERSATION
     stale: set[str] = set()
@@ -712,7 +716,7 @@ def refresh_conversations(
     for cid in stale:
         by_id.pop(cid, None)
     by_id.update((c.conversation_id, c) for c in conversations_in(connection, window, ids=stale))
-    return WindowConversations(window, ingest, pending, purged, by_id)
+    return WindowConversations(source, window, ingest, pending, purged, by_id)
 
 
 def message_texts(connection: Connection, message_ids: Iterable[str]) -> dict[str, str]:

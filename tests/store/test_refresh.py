@@ -131,3 +131,14 @@ def test_a_status_after_the_last_message_enters_when_the_window_end_passes_it(
     loaded, _ = _refresh_and_compare(db_url, Window(START, START + timedelta(days=4)), loaded)
     (conversation,) = loaded.ordered()
     assert len(conversation.statuses) == 1 and len(conversation.escalations) == 1
+
+
+def test_conversations_kept_from_another_database_are_not_reused(tmp_path: Path) -> None:
+    first, second = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    for url, seed in ((first, 1), (second, 2)):
+        records = list(synthetic_records(200, seed=seed, start=START, days=4))
+        pipeline.ingest_logs([_write(tmp_path / f"{seed}.jsonl", records)], db=url)
+    window = Window(START, START + SPAN)
+    loaded, _ = _refresh_and_compare(first, window, None)
+    _, kept = _refresh_and_compare(second, window, loaded)
+    assert kept == 0
