@@ -326,13 +326,28 @@ def _check_size(root: yaml.Node | None, path: Path) -> None:
                 pending.extend(((key, depth + 1), (value, depth + 1)))
 
 
+# libyaml's safe loader parses a policy in a tenth of the pure-Python loader's time, but its
+# composer recurses in C and crashes the process (no RecursionError) somewhere between 20,000
+# and 50,000 nested levels. A document shorter than this cannot nest that deep (each level
+# takes a character); longer ones, never seen in practice, take the pure-Python loader, whose
+# RecursionError becomes a policy error. tests/test_policy_fuzz.py feeds both.
+LIBYAML_MAX_CHARS = 16_384
+
+
+def _loader_for(text: str) -> Any:
+    if len(text) < LIBYAML_MAX_CHARS and hasattr(yaml, "CSafeLoader"):
+        return yaml.CSafeLoader
+    return yaml.SafeLoader
+
+
 def parse_policy(source: bytes, path: Path) -> Policy:
     """Validate the bytes of a policy document; `path` names it in errors."""
     try:
         text = source.decode("utf-8-sig")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _loader_for(text)
+        root = yaml.compose(text, Loader=loader)
         _check_size(root, path)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 (both loaders are safe loaders)
     except UnicodeDecodeError as exc:
         raise PolicyErrors(
             [PolicyError(path, "", "not valid UTF-8", hint="save the file as UTF-8")]

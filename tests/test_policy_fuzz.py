@@ -91,6 +91,7 @@ def test_truncated_policy(cut: float, junk: str) -> None:
     "source",
     [
         pytest.param(b"[" * 50_000 + b"]" * 50_000, id="deep flow sequence"),
+        pytest.param(b"[" * 8_000 + b"]" * 8_000, id="deep but short (libyaml)"),
         pytest.param(b"a:\n" + b"".join(b"  " * i + b"- \n" for i in range(1, 3000)), id="deep"),
         pytest.param(
             b'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
