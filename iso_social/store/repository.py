@@ -712,7 +712,7 @@ def refresh_conversations(
                 )
             ).scalars()
         )
-    by_id = previous.by_id
+    by_id = dict(previous.by_id)  # a failed refresh leaves `previous` as it was
     for cid in stale:
         by_id.pop(cid, None)
     by_id.update((c.conversation_id, c) for c in conversations_in(connection, window, ids=stale))

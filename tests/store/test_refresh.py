@@ -13,6 +13,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from iso_social import pipeline
 from iso_social.domain import Window
 from iso_social.evidence.retention import purge_content
@@ -142,3 +144,30 @@ def test_conversations_kept_from_another_database_are_not_reused(tmp_path: Path)
     loaded, _ = _refresh_and_compare(first, window, None)
     _, kept = _refresh_and_compare(second, window, loaded)
     assert kept == 0
+
+
+def test_a_failed_refresh_leaves_what_was_kept_as_it_was(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = list(synthetic_records(400, seed=4, start=START, days=6))
+    early = [r for r in records if _moment(r) < START + timedelta(days=3)]
+    late = [r for r in records if _moment(r) >= START + timedelta(days=3)]
+    pipeline.ingest_logs([_write(tmp_path / "early.jsonl", early)], db=sqlite_url)
+    window = Window(START, START + timedelta(days=6))
+    loaded, _ = _refresh_and_compare(sqlite_url, window, None)
+    kept = dict(loaded.by_id)
+    pipeline.ingest_logs([_write(tmp_path / "late.jsonl", late)], db=sqlite_url)
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(repository, "conversations_in", broken)
+        with (
+            pytest.raises(RuntimeError),
+            opened_engine(sqlite_url) as engine,
+            engine.connect() as connection,
+        ):
+            repository.refresh_conversations(connection, window, loaded)
+    assert loaded.by_id == kept
+    _refresh_and_compare(sqlite_url, window, loaded)
