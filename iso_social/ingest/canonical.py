@@ -13,6 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from iso_social.domain import (
+    CHANNEL_OF,
+    DIRECTION_OF,
+    ROLE_OF,
+    VISIBILITY_OF,
     AuthorRole,
     Call,
     CallOutcome,
@@ -201,10 +205,6 @@ def _call(data: Mapping[str, Any], tz: ZoneInfo | None) -> Call:
     )
 
 
-_CHANNELS = {m.value: m for m in Channel}
-_DIRECTIONS = {m.value: m for m in Direction}
-_ROLES = {m.value: m for m in AuthorRole}
-_VISIBILITIES = {m.value: m for m in Visibility}
 _MESSAGE_KEYS = frozenset(("kind", *MESSAGE_FIELDS))
 
 
@@ -215,10 +215,10 @@ def _plain_message(data: Mapping[str, Any]) -> Message | None:
     both give the same `Message` for every record this accepts (tests/ingest/test_canonical.py).
     """
     try:
-        channel = _CHANNELS[data["channel"]]
-        direction = _DIRECTIONS[data["direction"]]
-        role = _ROLES[data["author_role"]]
-        visibility = _VISIBILITIES[data["visibility"]]
+        channel = CHANNEL_OF[data["channel"]]
+        direction = DIRECTION_OF[data["direction"]]
+        role = ROLE_OF[data["author_role"]]
+        visibility = VISIBILITY_OF[data["visibility"]]
     except (KeyError, TypeError):  # missing, another spelling, or not a string at all
         return None
     get = data.get

@@ -17,17 +17,18 @@ from sqlalchemy import String, func, insert, literal, select, type_coerce, updat
 from sqlalchemy.engine import Connection
 
 from iso_social.domain import (
-    AuthorRole,
+    CALL_OUTCOME_OF,
+    CHANNEL_OF,
+    DIRECTION_OF,
+    ROLE_OF,
+    STATUS_OF,
+    VISIBILITY_OF,
     Call,
-    CallOutcome,
     Channel,
     Conversation,
-    Direction,
     Escalation,
     Message,
-    Status,
     StatusChange,
-    Visibility,
     Window,
 )
 from iso_social.ingest.base import ParsedRecord, Rejection
@@ -457,12 +458,6 @@ def activity_span(connection: Connection) -> tuple[datetime | None, datetime | N
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
 
-_CHANNELS = {m.value: m for m in Channel}
-_DIRECTIONS = {m.value: m for m in Direction}
-_ROLES = {m.value: m for m in AuthorRole}
-_VISIBILITIES = {m.value: m for m in Visibility}
-
-
 def _raw(column: Any) -> Any:
     """A timestamp column as the driver returns it (ISO text on SQLite, an aware datetime on
     PostgreSQL), for `_moment_of`: a million messages skip SQLAlchemy's per-value parsing."""
@@ -532,7 +527,6 @@ def _read_conversations(connection: Connection, window: Window, where: Any) -> l
     statuses = _statuses(connection, window, where)
     escalations = _escalations(connection, window, where)
     moment = _moment_of(connection)
-    channel_of, direction_of, role_of, visibility_of = _CHANNELS, _DIRECTIONS, _ROLES, _VISIBILITIES
     conversations: list[Conversation] = []
     current: list[Message] = []
     current_id, current_channel = None, None
@@ -548,11 +542,11 @@ def _read_conversations(connection: Connection, window: Window, where: Any) -> l
             Message(
                 row[0],
                 row[1],
-                channel_of[row[2]],
-                direction_of[row[3]],
+                CHANNEL_OF[row[2]],
+                DIRECTION_OF[row[3]],
                 row[4],
-                role_of[row[5]],
-                visibility_of[row[6]],
+                ROLE_OF[row[5]],
+                VISIBILITY_OF[row[6]],
                 moment(row[7]),
                 row[8],
                 row[9],
@@ -575,7 +569,7 @@ def _conversation(
 ) -> Conversation:
     return Conversation(
         cid,
-        _CHANNELS[channel],
+        CHANNEL_OF[channel],
         tuple(messages),
         tuple(statuses.get(cid, ())),
         tuple(escalations.get(cid, ())),
@@ -595,7 +589,7 @@ def _statuses(
     result: dict[str, list[StatusChange]] = defaultdict(list)
     moment = _moment_of(connection)
     for cid, created, status in connection.execute(query):
-        result[cid].append(StatusChange(cid, moment(created), Status(status)))
+        result[cid].append(StatusChange(cid, moment(created), STATUS_OF[status]))
     return result
 
 
@@ -661,13 +655,11 @@ def refresh_conversations(
     database."""
     ingest, pending, purged = _store_marks(connection)
     source = connection.engine.url.render_as_string(hide_password=True)
-    before = previous.window if previous is not None else None
     if (
         previous is None
-        or before is None
         or previous.source != source
-        or window.start < before.start
-        or window.end < before.end
+        or window.start < previous.window.start
+        or window.end < previous.window.end
         or purged != previous.purged_at
         or len(previous.pending) > IN_CHUNK  # many rolled back: a bounded IN list would not do
     ):
@@ -675,7 +667,7 @@ def refresh_conversations(
         return WindowConversations(
             source, window, ingest, pending, purged, {c.conversation_id: c for c in everything}
         )
-    conv = CONVERSATION
+    conv, before = CONVERSATION, previous.window
     stale: set[str] = set()
     if ingest != previous.ingest or previous.pending:
         for table in (MESSAGE, STATUS, ESCALATION):
@@ -750,17 +742,17 @@ def calls_in(connection: Connection, window: Window) -> list[Call]:
         .where(table.c.offered_at >= window.start, table.c.offered_at < window.end)
         .order_by(table.c.offered_at, table.c.call_id)
     )
-    moment, outcomes = _moment_of(connection), {m.value: m for m in CallOutcome}
+    moment = _moment_of(connection)
     return [
         Call(
             r[0],
-            _CHANNELS[r[1]],
+            CHANNEL_OF[r[1]],
             r[2],
             r[3],
             moment(r[4]),
             None if r[5] is None else moment(r[5]),
             moment(r[6]),
-            outcomes[r[7]],
+            CALL_OUTCOME_OF[r[7]],
         )
         for r in connection.execute(query.execution_options(yield_per=10_000))
     ]
