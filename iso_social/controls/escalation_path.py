@@ -100,9 +100,13 @@ def _words(words: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 @cache
-def _patterns(params: EscalationPathParams) -> tuple[tuple[Trigger, re.Pattern[str] | None], ...]:
-    """Each trigger with its words compiled, once per set of parameters."""
-    return tuple((t, _words(t.words)) for t in params.triggers)
+def _path(
+    params: EscalationPathParams,
+) -> tuple[dict[str, int], tuple[tuple[Trigger, re.Pattern[str] | None], ...]]:
+    """Each level's rank on the path and each trigger with its words compiled, once per set of
+    parameters (not for every conversation)."""
+    rank = {level: i for i, level in enumerate(params.levels)}
+    return rank, tuple((t, _words(t.words)) for t in params.triggers)
 
 
 def _still_open(conversation: Conversation, resolved: datetime | None, moment: datetime) -> bool:
@@ -142,10 +146,8 @@ class EscalationPath:
         if first is None:
             return
         calendar = data.calendar(params.calendar)
-        rank = {level: i for i, level in enumerate(params.levels)}
-        due_items = self._triggered(
-            conversation, first.created_at, _patterns(params), calendar, data, tally
-        )
+        rank, patterns = _path(params)
+        due_items = self._triggered(conversation, first.created_at, patterns, calendar, data, tally)
         in_scope = bool(due_items) or any(
             e.created_at in data.window for e in conversation.escalations
         )
