@@ -232,12 +232,12 @@ def _row(
             )
 
 
-def _insert_sql(connection: Connection, kind: str) -> str:
+def _insert_sql(kind: str) -> str:
+    """SQLite's batch insert (PostgreSQL's is `_copy_rows`)."""
     columns = _COLUMNS[kind]
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     return (
         f"INSERT INTO {_T[kind].name} ({', '.join(columns)}) "  # noqa: S608 (fixed names)
-        f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
+        f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING"
     )
 
 
@@ -348,7 +348,7 @@ def save_batch(
                 "ORDER BY source_line ON CONFLICT DO NOTHING",  # the first in the file is kept
             )
         else:
-            inserted = connection.exec_driver_sql(_insert_sql(connection, kind), rows).rowcount
+            inserted = connection.exec_driver_sql(_insert_sql(kind), rows).rowcount
         if inserted == len(rows):
             stored_items = [item for item, _, _ in items]
         else:
