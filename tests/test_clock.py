@@ -111,3 +111,35 @@ def test_always_is_calendar_time() -> None:
 def test_invalid_calendars_are_explained(spec: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         CalendarSpec.model_validate(spec)
+
+
+@pytest.mark.parametrize(
+    ("country", "subdivision"),
+    [
+        ("ES", "MD"),
+        ("es", "CT"),
+        ("US", "CA"),
+        ("GB", "SCT"),
+        ("AS", "XX"),
+        ("DE", "BY"),
+        ("FR", "ZZ"),
+    ],
+)
+def test_subdivisions_are_checked_as_the_holidays_package_checks_them(
+    country: str, subdivision: str
+) -> None:
+    """Validation loads one country's module on its own (American Samoa's imports another
+    country's): it must accept and refuse what `holidays.country_holidays` does."""
+    import holidays
+
+    try:
+        holidays.country_holidays(country.upper(), subdiv=subdivision)  # policies may write es
+        known = True
+    except NotImplementedError:
+        known = False
+    spec = {"holidays": {"country": country, "subdivision": subdivision}}
+    if known:
+        CalendarSpec.model_validate(spec)
+    else:
+        with pytest.raises(ValidationError, match="subdivision"):
+            CalendarSpec.model_validate(spec)
