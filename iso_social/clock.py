@@ -341,5 +341,11 @@ class BusinessCalendar:
 
 
 def calendar_for(spec: CalendarSpec | None) -> BusinessCalendar:
-    """A calendar for `spec`; None means calendar time (always open)."""
-    return BusinessCalendar(spec or ALWAYS)
+    """A calendar for `spec`; None means calendar time (always open), one shared instance (a
+    control asks for its calendar once per conversation)."""
+    return _always() if spec is None else BusinessCalendar(spec)
+
+
+@cache
+def _always() -> BusinessCalendar:
+    return BusinessCalendar(ALWAYS)
