@@ -19,14 +19,18 @@ evaluated in full.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from heapq import heapify, heappop, heappush
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from iso_social.controls import ControlInput, control_types
 from iso_social.controls.base import PerConversation, Tally
-from iso_social.domain import Call, Conversation, Finding, Outcome, Verdict, Window
+from iso_social.domain import Call, Channel, Conversation, Finding, Outcome, Verdict, Window
 from iso_social.policy import Control, Policy, Waiver
 
 if TYPE_CHECKING:
@@ -109,11 +113,16 @@ class IncrementalState:
     assessed or reused."""
 
     tallies: dict[tuple[str, str], dict[str, tuple[Mark, Tally]]] = field(default_factory=dict)
+    totals: dict[tuple[str, str], Totals] = field(default_factory=dict)
     windows: dict[tuple[str, str], Window] = field(default_factory=dict)
     marks: dict[str, tuple[Conversation, Mark]] = field(default_factory=dict)
     loaded: WindowConversations | None = None
     assessed: int = 0
     reused: int = 0
+    # which check `marks_of` last marked, and the conversations it found new or changed in it
+    generation: int = 0
+    changed: set[str] = field(default_factory=set)
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def fingerprint(conversation: Conversation) -> Fingerprint:
@@ -137,7 +146,7 @@ def marks_of(
     `state`, kept for the same conversation objects (those a refresh did not read again)."""
     if state is None:
         return {c.conversation_id: (fingerprint(c), _starts_at(c)) for c in conversations}
-    kept, marks = state.marks, {}
+    kept, marks, changed = state.marks, {}, set()
     for conversation in conversations:
         cid = conversation.conversation_id
         hit = kept.get(cid)
@@ -146,7 +155,10 @@ def marks_of(
         else:
             marks[cid] = mark = (fingerprint(conversation), _starts_at(conversation))
             kept[cid] = (conversation, mark)
+            changed.add(cid)
     _prune(kept, conversations)
+    state.generation += 1
+    state.changed = changed
     return marks
 
 
@@ -159,6 +171,91 @@ def _starts_at(conversation: Conversation) -> datetime | None:
     return min(moments) if moments else None
 
 
+class Totals:
+    """A control's running sums over the kept tallies of the window's conversations: what
+    adding every conversation's tally up would give, kept so that a check takes away and adds
+    only the tallies of conversations that changed (or are not settled, or reach back to the
+    window's start) instead of adding up a whole window's again."""
+
+    __slots__ = ("conforming", "counts", "early", "holders", "pending", "starts", "unsettled")
+
+    def __init__(self) -> None:
+        self.conforming = 0
+        self.pending = 0
+        self.counts: Counter[str] = Counter()
+        self.holders: Counter[str] = Counter()  # how many tallies hold each count, so a count
+        # leaves when its last holder does, exactly as if the tallies were added up again
+        self.unsettled: set[str] = set()
+        self.early: set[str] = set()  # starting before the window: assessed at every check
+        self.starts: list[tuple[datetime, str]] = []  # heap of the others' first moments
+
+    def add(self, cid: str, mark: Mark, tally: Tally, window: Window) -> None:
+        """Count a conversation's tally in."""
+        self.conforming += tally.conforming
+        self.pending += tally.pending
+        for name, count in tally.counts.items():
+            self.counts[name] += count
+            self.holders[name] += 1
+        if not tally.settled:
+            self.unsettled.add(cid)
+        if mark[1] is None or mark[1] < window.start:
+            self.early.add(cid)
+        else:
+            heappush(self.starts, (mark[1], cid))
+
+    def take(self, cid: str, tally: Tally) -> None:
+        """Count a conversation's tally out (its stale entry in `starts` is left to expire)."""
+        self.conforming -= tally.conforming
+        self.pending -= tally.pending
+        for name, count in tally.counts.items():
+            self.counts[name] -= count
+            self.holders[name] -= 1
+            if not self.holders[name]:
+                del self.counts[name], self.holders[name]
+        self.unsettled.discard(cid)
+        self.early.discard(cid)
+
+    def reaching_back(self, window: Window) -> set[str]:
+        """Conversations the window's start has moved past since they were counted."""
+        found = set()
+        while self.starts and self.starts[0][0] < window.start:
+            found.add(heappop(self.starts)[1])
+        return found
+
+    def tally(self, tallies: list[Tally]) -> Tally:
+        """The whole tally, the conversations' lists joined in the window's order."""
+
+        def joined(part: Callable[[Tally], list[Any]]) -> list[Any]:
+            return list(chain.from_iterable(map(part, tallies)))
+
+        return Tally(
+            conforming=self.conforming,
+            pending=self.pending,
+            evidence=joined(_EVIDENCE),
+            population_ids=joined(_POPULATION_IDS),
+            values=joined(_VALUES),
+            upcoming=joined(_UPCOMING),
+            counts=Counter(self.counts),
+            settled=not self.unsettled,
+        )
+
+
+_EVIDENCE, _POPULATION_IDS = attrgetter("evidence"), attrgetter("population_ids")
+_VALUES, _UPCOMING = attrgetter("values"), attrgetter("upcoming")
+_CONVERSATION_ID, _TALLY = attrgetter("conversation_id"), itemgetter(1)
+
+
+def _reusable(hit: tuple[Mark, Tally] | None, mark: Mark, window: Window) -> bool:
+    """A kept tally still holds: same conversation, settled, starting inside the window."""
+    return (
+        hit is not None
+        and (hit[0] is mark or hit[0] == mark)
+        and hit[1].settled
+        and mark[1] is not None
+        and mark[1] >= window.start
+    )
+
+
 def _incremental(
     kind: PerConversation,
     data: ControlInput,
@@ -166,36 +263,103 @@ def _incremental(
     key: tuple[str, str],
     state: IncrementalState,
     marks: dict[str, Mark],
+    channels: frozenset[Channel] | None,
 ) -> Outcome:
+    """`channels` is None when `marks` are not `marks_of` this check's (then every conversation
+    is looked at); else the control's channels, empty for all."""
     window, before = data.window, state.windows.get(key)
-    kept = state.tallies.setdefault(key, {})
+    kept, totals = state.tallies.get(key), state.totals.get(key)
     if before is not None and (window.start < before.start or window.end < before.end):
-        kept.clear()  # the window went back: nothing kept is known to hold
-    # updated in place: an unchanged conversation costs a lookup, not new objects
-    tally, assessed = Tally(), 0
+        kept = totals = None  # the window went back: nothing kept is known to hold
+    order = list(map(_CONVERSATION_ID, data.conversations))
+    assessed = -1
+    if (
+        kept is not None
+        and totals is not None
+        and channels is not None
+        and state.seen.get(key) == state.generation - 1  # kept as of the previous check
+    ):
+        assessed = _update(kind, data, params, kept, totals, state, marks, channels)
+        if len(kept) != len(order):  # cannot happen; if it did, count everything again
+            assessed = -1
+    if kept is None or totals is None or assessed < 0:
+        previous, kept, totals = kept or {}, {}, Totals()
+        assessed = _count_all(kind, data, params, previous, marks, kept, totals)
+        state.tallies[key], state.totals[key] = kept, totals
+    state.assessed += assessed
+    state.reused += len(order) - assessed
+    state.windows[key] = window
+    state.seen[key] = state.generation if channels is not None else -1
+    tally = totals.tally(list(map(_TALLY, map(kept.__getitem__, order))))
+    return kind.conclude(tally, data, params)
+
+
+def _count_all(
+    kind: PerConversation,
+    data: ControlInput,
+    params: Any,
+    previous: dict[str, tuple[Mark, Tally]],
+    marks: dict[str, Mark],
+    kept: dict[str, tuple[Mark, Tally]],
+    totals: Totals,
+) -> int:
+    """Count every conversation into new `kept` and `totals`, reusing what still holds."""
+    assessed = 0
     for conversation in data.conversations:
         cid = conversation.conversation_id
         mark = marks[cid]
-        hit = kept.get(cid)
-        if (
-            hit is not None
-            and (hit[0] is mark or hit[0] == mark)
-            and hit[1].settled
-            and mark[1] is not None
-            and mark[1] >= window.start
-        ):
+        hit = previous.get(cid)
+        if hit is not None and _reusable(hit, mark, data.window):
             own = hit[1]
         else:
             own = Tally()
             kind.assess(conversation, data, params, own)
-            kept[cid] = (mark, own)
             assessed += 1
-        tally.absorb(own)
-    state.assessed += assessed
-    state.reused += len(data.conversations) - assessed
-    _prune(kept, data.conversations)
-    state.windows[key] = window
-    return kind.conclude(tally, data, params)
+        kept[cid] = (mark, own)
+        totals.add(cid, mark, own, data.window)
+    return assessed
+
+
+def _update(
+    kind: PerConversation,
+    data: ControlInput,
+    params: Any,
+    kept: dict[str, tuple[Mark, Tally]],
+    totals: Totals,
+    state: IncrementalState,
+    marks: dict[str, Mark],
+    channels: frozenset[Channel],
+) -> int:
+    """Count again, in place, only the conversations that changed since the previous check,
+    left the window, are not settled or reach back to the window's start."""
+    window = data.window
+    looked_at = state.changed | totals.unsettled | totals.early | totals.reaching_back(window)
+    looked_at |= kept.keys() - marks.keys()
+    assessed = 0
+    for cid in looked_at:
+        hit = kept.get(cid)
+        conversation = state.marks[cid][0] if cid in marks else None
+        if conversation is None or (channels and conversation.channel not in channels):
+            if hit is not None:  # out of the window, or of the control's channels
+                totals.take(cid, hit[1])
+                del kept[cid]
+            continue
+        mark = marks[cid]
+        if _reusable(hit, mark, window):
+            continue
+        if hit is not None:
+            totals.take(cid, hit[1])
+        own = Tally()
+        kind.assess(conversation, data, params, own)
+        assessed += 1
+        kept[cid] = (mark, own)
+        totals.add(cid, mark, own, window)
+    if len(totals.starts) > 2 * len(kept) + 1000:  # expired entries: start the heap again
+        totals.starts = [
+            (m[1], cid) for cid, (m, _) in kept.items() if m[1] is not None and m[1] >= window.start
+        ]
+        heapify(totals.starts)
+    return assessed
 
 
 def _prune(kept: dict[str, Any], conversations: Sequence[Conversation]) -> None:
@@ -214,22 +378,33 @@ def evaluate_control(
     calls: Sequence[Call],
     state: IncrementalState | None = None,
     marks: dict[str, Mark] | None = None,
+    selections: dict[Any, Any] | None = None,
 ) -> Finding:
     """Evaluate one control over the conversations and calls of its channels (`marks`, of
-    `marks_of`, saves incremental checks computing them again for each control)."""
-    channels = set(control.spec.channels)
+    `marks_of`, saves incremental checks computing them again for each control; `selections`
+    keeps each set of channels' conversations and calls for the next control on them)."""
+    channels = frozenset(control.spec.channels)
+    selection = ("channels", channels)
+    selections = {} if selections is None else selections
+    if selection not in selections:
+        selections[selection] = (
+            [c for c in conversations if not channels or c.channel in channels],
+            [c for c in calls if not channels or c.channel in channels],
+        )
+    selected, selected_calls = selections[selection]
     data = ControlInput(
         window=window,
-        conversations=[c for c in conversations if not channels or c.channel in channels],
-        calls=[c for c in calls if not channels or c.channel in channels],
+        conversations=selected,
+        calls=selected_calls,
         calendars=policy.calendars(),
     )
     kind = control_types()[control.spec.type]
     if state is not None and isinstance(kind, PerConversation):
         key = (policy.sha256, control.spec.id)
+        known: frozenset[Channel] | None = channels
         if marks is None:
-            marks = marks_of(data.conversations)
-        outcome = _incremental(kind, data, control.params, key, state, marks)
+            marks, known = marks_of(data.conversations), None
+        outcome = _incremental(kind, data, control.params, key, state, marks, known)
     else:
         outcome = kind.evaluate(data, control.params)
     last_day: date = (window.end - timedelta(microseconds=1)).date()
@@ -275,8 +450,9 @@ def evaluate_policy(
 ) -> list[Finding]:
     """Evaluate every control of every policy, in a stable order (policy id, control id)."""
     marks = marks_of(conversations, state) if state is not None else None
+    selections: dict[Any, Any] = {}  # controls on the same channels share their selection
     findings = [
-        evaluate_control(control, policy, window, conversations, calls, state, marks)
+        evaluate_control(control, policy, window, conversations, calls, state, marks, selections)
         for policy in sorted(policies, key=lambda p: p.document.id)
         for control in policy.controls
     ]

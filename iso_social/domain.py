@@ -226,11 +226,19 @@ class Conversation:
     messages: tuple[Message, ...]
     statuses: tuple[StatusChange, ...] = ()
     escalations: tuple[Escalation, ...] = ()
+    # found on first use and kept: most controls ask, once per conversation each
+    _first_customer: Message | bool | None = field(
+        default=False, init=False, repr=False, compare=False
+    )
 
     @property
     def first_customer_message(self) -> Message | None:
         """The earliest inbound message from the customer, if any."""
-        return next((m for m in self.messages if m.is_customer_inbound), None)
+        found = self._first_customer
+        if found is False:
+            found = next((m for m in self.messages if m.is_customer_inbound), None)
+            object.__setattr__(self, "_first_customer", found)
+        return found  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,8 +46,21 @@ def batches(seed: int) -> list[list[dict[str, object]]]:
     return groups
 
 
-@pytest.mark.parametrize("seed", [3, 17])
-def test_incremental_checks_equal_full_checks(seed: int, tmp_path: Path, db_url: str) -> None:
+@pytest.mark.parametrize(
+    ("seed", "window_kind", "read"),
+    [
+        (3, "sliding", "fresh"),
+        (17, "sliding", "fresh"),
+        (5, "sliding", "kept"),
+        (7, "growing", "kept"),
+    ],
+)
+def test_incremental_checks_equal_full_checks(
+    seed: int, window_kind: str, read: str, tmp_path: Path, db_url: str
+) -> None:
+    """Windows slide (the scheduler's last N days) or grow (month to date); conversations are
+    read afresh, or kept between checks and refreshed as the scheduler does, so that only the
+    changed ones are new objects and running totals are updated in place."""
     policies = load_policies([resource_dir("policies")])
     state = IncrementalState()
     later_assessed = later_total = 0
@@ -55,9 +68,13 @@ def test_incremental_checks_equal_full_checks(seed: int, tmp_path: Path, db_url:
         path = tmp_path / f"batch-{n}.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in group), encoding="utf-8")
         pipeline.ingest_logs([path], db=db_url)
-        window = Window(cut - WINDOW, cut)
+        window = Window(cut - WINDOW if window_kind == "sliding" else START, cut)
         with opened_engine(db_url) as engine, engine.connect() as connection:
-            conversations = repository.conversations_in(connection, window)
+            if read == "kept":
+                state.loaded = repository.refresh_conversations(connection, window, state.loaded)
+                conversations = state.loaded.ordered()
+            else:
+                conversations = repository.conversations_in(connection, window)
             calls = repository.calls_in(connection, window)
         assessed, total = state.assessed, state.assessed + state.reused
         incremental = evaluate_policy(policies, window, conversations, calls, state)
@@ -116,3 +133,34 @@ def test_scheduled_runs_record_what_a_full_check_records(tmp_path: Path, sqlite_
     full = pipeline.run_check(policies, db=sqlite_url, start=window_end - WINDOW, end=window_end)
     assert incremental.document["controls"] == full.document["controls"]
     assert state.reused > 0
+
+
+def test_running_totals_count_out_exactly_what_they_counted_in() -> None:
+    """Taking a conversation's tally away leaves what adding up the others gives: a count only
+    it held is gone, not left at zero (controls list channels by the counts present)."""
+    from collections import Counter
+
+    from iso_social.check import Totals
+    from iso_social.controls.base import Tally
+
+    window = Window(START, START + timedelta(days=1))
+    mark = ((), START + timedelta(hours=1))
+    shared = Tally(conforming=1, counts=Counter({"channel:twitter:population": 1}))
+    only = Tally(
+        conforming=0,
+        pending=1,
+        counts=Counter({"channel:twitter:population": 1, "channel:email:population": 0}),
+        settled=False,
+    )
+    totals = Totals()
+    totals.add("a", mark, shared, window)
+    totals.add("b", mark, only, window)
+    assert totals.tally([shared, only]).counts == {
+        "channel:twitter:population": 2,
+        "channel:email:population": 0,
+    }
+    assert not totals.tally([shared, only]).settled
+    totals.take("b", only)
+    remaining = totals.tally([shared])
+    assert list(remaining.counts) == ["channel:twitter:population"]
+    assert (remaining.conforming, remaining.pending, remaining.settled) == (1, 0, True)
