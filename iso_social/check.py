@@ -203,6 +203,22 @@ class Totals:
         else:
             heappush(self.starts, (mark[1], cid))
 
+    def add_all(self, kept: dict[str, tuple[Mark, Tally]], window: Window) -> None:
+        """`add` every kept tally, in bulk (a whole window's: 345,000 conversations a control)."""
+        tallies = list(map(_TALLY, kept.values()))
+        self.conforming += sum(map(_CONFORMING, tallies))
+        self.pending += sum(map(_PENDING, tallies))
+        for counts in filter(None, map(_COUNTS, tallies)):
+            self.counts.update(counts)
+        self.holders.update(chain.from_iterable(map(_COUNTS, tallies)))
+        self.unsettled.update(cid for cid, (_, t) in kept.items() if not t.settled)
+        for cid, (mark, _) in kept.items():
+            if mark[1] is None or mark[1] < window.start:
+                self.early.add(cid)
+            else:
+                self.starts.append((mark[1], cid))
+        heapify(self.starts)
+
     def take(self, cid: str, tally: Tally) -> None:
         """Count a conversation's tally out (its stale entry in `starts` is left to expire)."""
         self.conforming -= tally.conforming
@@ -243,6 +259,11 @@ class Totals:
 _EVIDENCE, _POPULATION_IDS = attrgetter("evidence"), attrgetter("population_ids")
 _VALUES, _UPCOMING = attrgetter("values"), attrgetter("upcoming")
 _CONVERSATION_ID, _TALLY = attrgetter("conversation_id"), itemgetter(1)
+_CONFORMING, _PENDING, _COUNTS = (
+    attrgetter("conforming"),
+    attrgetter("pending"),
+    attrgetter("counts"),
+)
 
 
 def _reusable(hit: tuple[Mark, Tally] | None, mark: Mark, window: Window) -> bool:
@@ -316,7 +337,7 @@ def _count_all(
             kind.assess(conversation, data, params, own)
             assessed += 1
         kept[cid] = (mark, own)
-        totals.add(cid, mark, own, data.window)
+    totals.add_all(kept, data.window)
     return assessed
 
 

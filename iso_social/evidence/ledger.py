@@ -30,10 +30,11 @@ from iso_social.store.tables import AUDIT_RUN, FINDING, POLICY_SNAPSHOT
 _LEDGER_LOCK_KEY = 0x150_5041  # PostgreSQL advisory lock id for appending runs
 
 
-def chain_digest(previous_digest: str, seq: int, document: dict[str, object]) -> str:
-    """The digest that links run `seq` to its predecessor."""
-    payload = f"{previous_digest}\n{seq}\n".encode("ascii") + canonical_json(document)
-    return hashlib.sha256(payload).hexdigest()
+def chain_digest(previous_digest: str, seq: int, document: dict[str, object] | bytes) -> str:
+    """The digest that links run `seq` to its predecessor (`document` may come serialised
+    already, by `canonical_json`: a large run's takes a second)."""
+    body = document if isinstance(document, bytes) else canonical_json(document)
+    return hashlib.sha256(f"{previous_digest}\n{seq}\n".encode("ascii") + body).hexdigest()
 
 
 def _lock(connection: Connection) -> None:
@@ -85,7 +86,8 @@ def record_run(
         ).first()
         seq = last[0] + 1 if last else 1
         previous = last[1] if last else GENESIS_DIGEST
-        digest = chain_digest(previous, seq, document)
+        body = canonical_json(document)
+        digest = chain_digest(previous, seq, body)
         connection.execute(
             insert(AUDIT_RUN).values(
                 seq=seq,
@@ -94,7 +96,7 @@ def record_run(
                 tool_version=document["tool_version"],
                 window_start=window_start,
                 window_end=window_end,
-                document=canonical_json(document).decode("utf-8"),
+                document=body.decode("utf-8"),
                 digest=digest,
                 previous_digest=previous,
             )

@@ -160,6 +160,14 @@ def test_running_totals_count_out_exactly_what_they_counted_in() -> None:
         "channel:email:population": 0,
     }
     assert not totals.tally([shared, only]).settled
+    in_bulk = Totals()
+    in_bulk.add_all({"a": (mark, shared), "b": (mark, only)}, window)
+    assert in_bulk.tally([shared, only]) == totals.tally([shared, only])
+    assert (in_bulk.holders, in_bulk.unsettled, in_bulk.starts) == (
+        totals.holders,
+        totals.unsettled,
+        sorted(totals.starts),
+    )
     totals.take("b", only)
     remaining = totals.tally([shared])
     assert list(remaining.counts) == ["channel:twitter:population"]
