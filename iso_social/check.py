@@ -259,6 +259,7 @@ class Totals:
 _EVIDENCE, _POPULATION_IDS = attrgetter("evidence"), attrgetter("population_ids")
 _VALUES, _UPCOMING = attrgetter("values"), attrgetter("upcoming")
 _CONVERSATION_ID, _TALLY = attrgetter("conversation_id"), itemgetter(1)
+_CHANNEL = attrgetter("channel")
 _CONFORMING, _PENDING, _COUNTS = (
     attrgetter("conforming"),
     attrgetter("pending"),
@@ -468,16 +469,75 @@ def evaluate_policy(
     conversations: Sequence[Conversation],
     calls: Sequence[Call] = (),
     state: IncrementalState | None = None,
+    workers: int = 1,
 ) -> list[Finding]:
-    """Evaluate every control of every policy, in a stable order (policy id, control id)."""
-    marks = marks_of(conversations, state) if state is not None else None
-    selections: dict[Any, Any] = {}  # controls on the same channels share their selection
-    findings = [
-        evaluate_control(control, policy, window, conversations, calls, state, marks, selections)
-        for policy in sorted(policies, key=lambda p: p.document.id)
-        for control in policy.controls
-    ]
+    """Evaluate every control of every policy, in a stable order (policy id, control id).
+
+    With `workers` > 1 (and no incremental state, which lives in this process) the controls
+    are shared among that many forked processes, largest population first; each finding is
+    the one a single process would give. Where processes cannot be forked (not Linux) the
+    controls are evaluated here, one after the other."""
+    jobs = [(p, c) for p in sorted(policies, key=lambda p: p.document.id) for c in p.controls]
+    if state is None and workers > 1 and len(jobs) > 1 and _can_fork():
+        findings = _in_processes(jobs, window, conversations, calls, workers)
+    else:
+        marks = marks_of(conversations, state) if state is not None else None
+        selections: dict[Any, Any] = {}  # controls on the same channels share their selection
+        findings = [
+            evaluate_control(c, p, window, conversations, calls, state, marks, selections)
+            for p, c in jobs
+        ]
     return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
+
+
+def _can_fork() -> bool:
+    """Forked processes share the window's objects without copying them up front; only Linux
+    forks safely (macOS's system libraries do not survive a fork, Windows has none)."""
+    import multiprocessing
+    import sys
+
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+
+
+# what forked workers evaluate: set in the parent just before the fork, read by the children
+_SHARED: tuple[list[tuple[Policy, Control]], Window, Sequence[Conversation], Sequence[Call]]
+
+
+def _in_processes(
+    jobs: list[tuple[Policy, Control]],
+    window: Window,
+    conversations: Sequence[Conversation],
+    calls: Sequence[Call],
+    workers: int,
+) -> list[Finding]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    global _SHARED  # inherited by the forked workers, never pickled
+    _SHARED = (jobs, window, conversations, calls)
+    on_channel = Counter(map(_CHANNEL, conversations))
+
+    def size(index: int) -> int:
+        channels = jobs[index][1].spec.channels
+        return sum(on_channel[c] for c in channels) if channels else len(conversations)
+
+    order = sorted(range(len(jobs)), key=size, reverse=True)  # the longest first
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return list(pool.map(_evaluate_job, order))
+    except BrokenProcessPool:  # a worker was killed (out of memory?): one process will do
+        return [evaluate_control(c, p, window, conversations, calls) for p, c in jobs]
+    finally:
+        del _SHARED
+
+
+def _evaluate_job(index: int) -> Finding:
+    """One control, in a forked worker, over the data the parent shared before the fork."""
+    jobs, window, conversations, calls = _SHARED
+    policy, control = jobs[index]
+    return evaluate_control(control, policy, window, conversations, calls)
 
 
 __all__ = ["IncrementalState", "evaluate_control", "evaluate_policy", "fingerprint", "grade"]

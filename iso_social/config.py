@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         default=1095, ge=1, description="how long conversation content is kept (days)"
     )
+    check_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="processes `check` evaluates controls in (Linux); each may come to hold "
+        "much of the window's memory, so raise it where memory allows",
+    )
 
     @classmethod
     def settings_customise_sources(

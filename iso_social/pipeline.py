@@ -171,9 +171,13 @@ def run_check(
     start: datetime | None = None,
     end: datetime | None = None,
     as_of: datetime | None = None,
+    workers: int = 1,
 ) -> RecordedRun:
-    """Evaluate every control over the window and record the run in the ledger."""
-    return run_check_with_findings(policies, db=db, start=start, end=end, as_of=as_of)[0]
+    """Evaluate every control over the window and record the run in the ledger (in `workers`
+    processes, see `check.evaluate_policy`)."""
+    return run_check_with_findings(
+        policies, db=db, start=start, end=end, as_of=as_of, workers=workers
+    )[0]
 
 
 def run_check_with_findings(
@@ -184,6 +188,7 @@ def run_check_with_findings(
     end: datetime | None = None,
     as_of: datetime | None = None,
     state: IncrementalState | None = None,
+    workers: int = 1,
 ) -> tuple[RecordedRun, list[Finding]]:
     """`run_check`, also returning the graded findings (with what the recorded document leaves
     out: population ids and items still within their deadline). With `state` (kept by the
@@ -207,7 +212,7 @@ def run_check_with_findings(
                     )
                     for f in repository.ingested_files(connection)
                 ]
-            findings = evaluate_policy(policies, window, conversations, calls, state)
+            findings = evaluate_policy(policies, window, conversations, calls, state, workers)
             del conversations, calls
             created = now_utc()
             run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"

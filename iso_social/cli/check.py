@@ -185,6 +185,7 @@ def check(
             start=parse_moment("--from", start),
             end=parse_moment("--to", end),
             as_of=parse_moment("--as-of", as_of),
+            workers=current.check_workers,
         )
         comparison = pipeline.compare_with(current.db, run, compare) if compare else None
         color = fmt == "table" and output == "-" and sys.stdout.isatty()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +133,46 @@ def test_a_waiver_must_name_a_control_of_its_document(tmp_path: Path) -> None:
     )
     with pytest.raises(PolicyErrors, match="no control with that id"):
         load_policy(path)
+
+
+def test_controls_shared_among_processes_give_what_one_process_gives(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`workers`: the shipped policies over synthetic logs, evaluated in forked workers (where
+    the platform forks), and here when it does not, equal the one-process findings."""
+    import json
+    import sys
+    from datetime import UTC, datetime
+
+    from iso_social import check, pipeline
+    from iso_social.config import resource_dir
+    from iso_social.policy import load_policies
+    from iso_social.store import repository
+    from iso_social.store.database import opened_engine
+    from iso_social.synthetic import synthetic_records
+
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    path = tmp_path / "log.jsonl"
+    records = synthetic_records(1500, seed=4, start=start)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    pipeline.ingest_logs([path], db=sqlite_url)
+    window = Window(start, start + timedelta(days=31))
+    with opened_engine(sqlite_url) as engine, engine.connect() as connection:
+        conversations = repository.conversations_in(connection, window)
+        calls = repository.calls_in(connection, window)
+    policies = load_policies([resource_dir("policies")])
+    alone = evaluate_policy(policies, window, conversations, calls)
+    assert sum(f.outcome.population for f in alone) > 1000
+    if sys.platform == "linux":
+        here: list[str] = []  # what this process evaluates (the workers append to their copy)
+        real = check.evaluate_control
+
+        def counted(control: Any, *args: Any) -> Any:
+            here.append(control.spec.id)
+            return real(control, *args)
+
+        monkeypatch.setattr(check, "evaluate_control", counted)
+        assert evaluate_policy(policies, window, conversations, calls, workers=2) == alone
+        assert not here  # every control ran in a forked worker
+    monkeypatch.setattr(check, "_can_fork", lambda: False)
+    assert evaluate_policy(policies, window, conversations, calls, workers=2) == alone
