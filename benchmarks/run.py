@@ -184,6 +184,7 @@ def checks(db: str, path: Path, tail: Path) -> None:
     )
 
     subprocess.run([*CLI, "ingest", str(tail), "--db", db, "--quiet"], check=True)
+    assessed, reused = state.assessed, state.reused
     start = time.perf_counter()
     pipeline.run_check_with_findings(policies, db=db, start=WINDOW[0], end=WINDOW[1], state=state)
     elapsed = time.perf_counter() - start
@@ -192,7 +193,8 @@ def checks(db: str, path: Path, tail: Path) -> None:
         f"{elapsed:.1f} s",
         "< 1 s",
         elapsed < 1,
-        f"assessed {state.assessed:,}, reused {state.reused:,} conversation tallies",
+        f"assessed {state.assessed - assessed:,}, reused {state.reused - reused:,} "
+        "conversation tallies",
     )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak memory of the checks (the incremental state kept): {peak_mb:,.0f} MB")
