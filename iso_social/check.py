@@ -1,4 +1,5 @@
-"""Evaluate policies over conversations: pure, with no I/O.
+"""Evaluate policies over conversations: pure, with no I/O (a check may fork worker processes
+that evaluate some of its controls, `evaluate_policy(workers=)`, but they read nothing else).
 
 Each control gets the conversations and calls of its channels; its `Outcome` is graded into a
 `Finding`: the target decides conformity, the control's `grading` bands (or else its severity)

@@ -139,8 +139,10 @@ def test_controls_shared_among_processes_give_what_one_process_gives(
     tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`workers`: the shipped policies over synthetic logs, evaluated in forked workers (where
-    the platform forks), and here when it does not, equal the one-process findings."""
+    the platform forks), here when a worker dies, and here when the platform does not fork,
+    equal the one-process findings."""
     import json
+    import os
     import sys
     from datetime import UTC, datetime
 
@@ -174,5 +176,14 @@ def test_controls_shared_among_processes_give_what_one_process_gives(
         monkeypatch.setattr(check, "evaluate_control", counted)
         assert evaluate_policy(policies, window, conversations, calls, workers=2) == alone
         assert not here  # every control ran in a forked worker
+        parent = os.getpid()
+
+        def killed(control: Any, *args: Any) -> Any:  # a worker dies as the OOM killer does it
+            if os.getpid() != parent:
+                os._exit(9)
+            return real(control, *args)
+
+        monkeypatch.setattr(check, "evaluate_control", killed)
+        assert evaluate_policy(policies, window, conversations, calls, workers=2) == alone
     monkeypatch.setattr(check, "_can_fork", lambda: False)
     assert evaluate_policy(policies, window, conversations, calls, workers=2) == alone
