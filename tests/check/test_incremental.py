@@ -140,17 +140,19 @@ def test_running_totals_count_out_exactly_what_they_counted_in() -> None:
     it held is gone, not left at zero (controls list channels by the counts present)."""
     from collections import Counter
 
-    from iso_social.check import Totals
+    from iso_social.check import Kept, Totals
     from iso_social.controls.base import Tally
 
     window = Window(START, START + timedelta(days=1))
     mark = ((), START + timedelta(hours=1))
-    shared = Tally(conforming=1, counts=Counter({"channel:twitter:population": 1}))
-    only = Tally(
-        conforming=0,
-        pending=1,
-        counts=Counter({"channel:twitter:population": 1, "channel:email:population": 0}),
-        settled=False,
+    shared = Kept.of(Tally(conforming=1, counts=Counter({"channel:twitter:population": 1})))
+    only = Kept.of(
+        Tally(
+            conforming=0,
+            pending=1,
+            counts=Counter({"channel:twitter:population": 1, "channel:email:population": 0}),
+            settled=False,
+        )
     )
     totals = Totals()
     totals.add("a", mark, shared, window)
