@@ -41,6 +41,7 @@ from iso_social.store.tables import (
     MESSAGE,
     REJECT,
     STATUS,
+    UTCDateTime,
 )
 
 _T = {
@@ -141,14 +142,6 @@ class IngestedFile:
     duplicates: int
     conflicts: int
     rejected: int
-
-
-def _timestamp_param(connection: Connection, value: datetime | None) -> Any:
-    if value is None:
-        return None
-    if connection.dialect.name == "sqlite":
-        return sqlite_timestamp(value)
-    return value
 
 
 def sqlite_timestamp(value: datetime) -> str:
@@ -328,17 +321,36 @@ def save_batch(
     connection: Connection, ingest_id: int, batch: Sequence[ParsedRecord]
 ) -> BatchResult:
     """Store a batch of parsed records; duplicates are skipped and conflicts reported."""
-    result = BatchResult()
+    sqlite = connection.dialect.name == "sqlite"
+    return store_rows(connection, ingest_id, batch_rows(batch, ingest_id, sqlite=sqlite))
 
-    def ts(value: datetime | None) -> Any:
-        return _timestamp_param(connection, value)
 
-    by_kind: dict[str, list[tuple[ParsedRecord, str, str]]] = defaultdict(list)
+Rows = dict[str, list[tuple[Any, ...]]]  # a batch's rows per kind of record, in file order
+
+
+def batch_rows(batch: Sequence[ParsedRecord], ingest_id: int, *, sqlite: bool) -> Rows:
+    """A batch's rows as `store_rows` takes them: keys and digests computed, timestamps as the
+    backend stores them. No database is involved, so a worker process can build them."""
+    ts = _sqlite_timestamp_or_none if sqlite else _unchanged
+    by_kind: Rows = defaultdict(list)
     for item in batch:
         kind, key = record_key(item.record)
-        by_kind[kind].append((item, key, record_digest(item.record)))
-    for kind, items in by_kind.items():
-        rows = [_row(kind, item, key, digest, ingest_id, ts) for item, key, digest in items]
+        by_kind[kind].append(_row(kind, item, key, record_digest(item.record), ingest_id, ts))
+    return by_kind
+
+
+def _sqlite_timestamp_or_none(value: datetime | None) -> str | None:
+    return None if value is None else sqlite_timestamp(value)
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def store_rows(connection: Connection, ingest_id: int, by_kind: Rows) -> BatchResult:
+    """Store a batch's rows (of `batch_rows`); duplicates are skipped and conflicts reported."""
+    result = BatchResult()
+    for kind, rows in by_kind.items():
         if connection.dialect.name == "postgresql":
             inserted = _copy_rows(
                 connection,
@@ -349,14 +361,13 @@ def save_batch(
             )
         else:
             inserted = connection.exec_driver_sql(_insert_sql(kind), rows).rowcount
-        if inserted == len(rows):
-            stored_items = [item for item, _, _ in items]
-        else:
-            stored_items = _classify(connection, kind, ingest_id, items, result)
-        result.stored[kind] += len(stored_items)
+        stored = (
+            rows if inserted == len(rows) else _classify(connection, kind, ingest_id, rows, result)
+        )
+        result.stored[kind] += len(stored)
         if kind == "message":
-            _upsert_conversations(connection, [i.record for i in stored_items])  # type: ignore[misc]
-            result.conversation_ids.update(i.record.conversation_id for i in stored_items)  # type: ignore[union-attr]
+            _upsert_conversations(connection, stored)
+            result.conversation_ids.update(row[1] for row in stored)
     return result
 
 
@@ -364,13 +375,14 @@ def _classify(
     connection: Connection,
     kind: str,
     ingest_id: int,
-    items: list[tuple[ParsedRecord, str, str]],
+    rows: list[tuple[Any, ...]],
     result: BatchResult,
-) -> list[ParsedRecord]:
-    """Sort a batch that hit existing ids into stored, duplicate and conflicting records."""
+) -> list[tuple[Any, ...]]:
+    """Sort a batch that hit existing ids into stored, duplicate and conflicting rows."""
     table = _T[kind]
     key_column = table.c[_KEY_COLUMN[kind]]
-    keys = list({key for _, key, _ in items})
+    at_digest = _COLUMNS[kind].index("digest")
+    keys = list({row[0] for row in rows})
     stored_rows: dict[str, tuple[int, int, str, bool]] = {}
     purged = table.c.purged_at.is_not(None) if "purged_at" in table.c else literal(False)
     for start in range(0, len(keys), IN_CHUNK):
@@ -379,11 +391,12 @@ def _classify(
         ).where(key_column.in_(keys[start : start + IN_CHUNK]))
         for key, row_ingest, line, digest, is_purged in connection.execute(query):
             stored_rows[key] = (row_ingest, line, digest, bool(is_purged))
-    stored: list[ParsedRecord] = []
-    for item, key, digest in items:
+    stored: list[tuple[Any, ...]] = []
+    for row in rows:
+        key, digest, source_line = row[0], row[at_digest], row[-1]
         row_ingest, line, stored_digest, is_purged = stored_rows[key]
-        if row_ingest == ingest_id and line == item.line:
-            stored.append(item)
+        if row_ingest == ingest_id and line == source_line:
+            stored.append(row)
         elif stored_digest == digest or is_purged:  # purged content cannot be compared
             result.duplicates += 1
         else:
@@ -392,10 +405,10 @@ def _classify(
                 if row_ingest == ingest_id
                 else f"ingest #{row_ingest}, line {line}"
             )
-            fields = _differing_fields(connection, kind, key, item)
+            fields = _differing_fields(connection, kind, row)
             result.conflicts.append(
                 Rejection.of(
-                    item.line,
+                    source_line,
                     f"conflict: {_KEY_COLUMN[kind]} '{key}' is already stored with a "
                     f"different {', '.join(fields) or 'content'} ({where}); the stored record "
                     "is kept",
@@ -408,39 +421,42 @@ def _classify(
 _NOT_CONTENT = {"digest", "ingest_id", "source_line", "purged_at"}
 
 
-def _differing_fields(connection: Connection, kind: str, key: str, item: ParsedRecord) -> list[str]:
-    """Which fields of an incoming record differ from the stored one (names, never values)."""
+def _differing_fields(connection: Connection, kind: str, row: tuple[Any, ...]) -> list[str]:
+    """Which fields of an incoming row differ from the stored one (names, never values)."""
     table = _T[kind]
     columns = [c for c in _COLUMNS[kind] if c not in _NOT_CONTENT]
-    stored = connection.execute(
-        select(*(table.c[c] for c in columns)).where(table.c[_KEY_COLUMN[kind]] == key)
-    ).first()
+    as_stored = connection.dialect.name == "sqlite"  # compare timestamps as the row has them
+    wanted = [
+        _raw(table.c[c]) if as_stored and isinstance(table.c[c].type, UTCDateTime) else table.c[c]
+        for c in columns
+    ]
+    stored = connection.execute(select(*wanted).where(table.c[_KEY_COLUMN[kind]] == row[0])).first()
     if stored is None:
         return []
-    incoming = dict(zip(_COLUMNS[kind], _row(kind, item, key, "", 0, lambda v: v), strict=True))
+    incoming = dict(zip(_COLUMNS[kind], row, strict=True))
     return [c for c, old in zip(columns, stored, strict=True) if old != incoming[c]]
 
 
-def _upsert_conversations(connection: Connection, messages: Sequence[Message]) -> None:
+def _upsert_conversations(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Merge the stored message rows' conversations: channel and time of the first message,
+    time of the last (timestamps as the rows hold them: text in time order on SQLite)."""
     spans: dict[str, list[Any]] = {}
-    for m in messages:
-        span = spans.get(m.conversation_id)
+    for row in rows:
+        cid, channel, created = row[1], row[2], row[7]
+        span = spans.get(cid)
         if span is None:
-            spans[m.conversation_id] = [m.channel.value, m.created_at, m.created_at]
+            spans[cid] = [channel, created, created]
         else:
-            if m.created_at < span[1]:
-                span[0], span[1] = m.channel.value, m.created_at
-            span[2] = max(span[2], m.created_at)
+            if created < span[1]:
+                span[0], span[1] = channel, created
+            span[2] = max(span[2], created)
     if not spans:
         return
-    rows = [
-        (cid, channel, _timestamp_param(connection, first), _timestamp_param(connection, last))
-        for cid, (channel, first, last) in spans.items()
-    ]
+    merged = [(cid, channel, first, last) for cid, (channel, first, last) in spans.items()]
     if connection.dialect.name == "postgresql":
-        _copy_rows(connection, "conversation", _CONVERSATION_COLUMNS, rows, _MERGE_CONVERSATION)
+        _copy_rows(connection, "conversation", _CONVERSATION_COLUMNS, merged, _MERGE_CONVERSATION)
     else:
-        connection.exec_driver_sql(_UPSERT_CONVERSATION, rows)
+        connection.exec_driver_sql(_UPSERT_CONVERSATION, merged)
 
 
 def activity_span(connection: Connection) -> tuple[datetime | None, datetime | None]:
