@@ -8,6 +8,7 @@ field names and identifiers.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class IsoSocialError(Exception):
@@ -17,6 +18,18 @@ class IsoSocialError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as built (a worker process reports its errors to the parent), not by
+        calling `__init__` again with the message as its only argument."""
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type[IsoSocialError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(IsoSocialError):

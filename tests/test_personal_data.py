@@ -199,7 +199,7 @@ def test_a_crash_prints_no_customer_data(tmp_path: Path) -> None:
         "import iso_social.store.loader as loader\n"
         "def boom(*a, **k):\n"
         "    raise RuntimeError('simulated failure')\n"
-        "loader.repository.save_batch = boom\n"
+        "loader.repository.store_rows = boom\n"
         "sys.argv = ['iso-social', 'ingest', sys.argv[1], '--db', sys.argv[2]]\n"
         "app()\n"
     )

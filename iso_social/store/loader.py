@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +22,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from iso_social.domain import Call, Escalation, Message, StatusChange, now_utc
-from iso_social.errors import IngestError
-from iso_social.ingest import IngestOptions, LogFormat, ParsedRecord, Rejection
+from iso_social.errors import IngestError, IsoSocialError
+from iso_social.ingest import IngestOptions, LogFormat, ParsedRecord, Rejection, log_formats
 from iso_social.ingest.privacy import pseudonymise
 from iso_social.store import repository
 from iso_social.store.database import create_schema, transaction
@@ -111,30 +114,157 @@ def _record_time(record: Any) -> datetime:
     raise TypeError(type(record).__name__)
 
 
+@dataclass
+class _Reading:
+    """What reading a file found besides its rows: counts, rejections, time span, hash."""
+
+    records_read: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    sha256: str = ""
+    size: int = 0
+
+
+# what reading a file yields: ("rows", a batch's rows, bytes read so far), then ("done", _Reading)
+Batch = tuple[str, Any, Any]
+
+
+def _batches(
+    path: Path, fmt: LogFormat, options: IngestOptions, strict: bool, ingest_id: int, sqlite: bool
+) -> Iterator[Batch]:
+    """Parse, validate and turn into rows a file's records, batch by batch; this or a worker
+    process runs it (`_load_file`), and the rows are the same either way."""
+    reading, batch = _Reading(), []
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise IngestError(path, f"cannot read the file ({exc.strerror})") from exc
+    with stream:
+        hashing = _HashingReader(stream)
+        reader = io.BufferedReader(hashing, buffer_size=1 << 20)
+        for parsed in fmt.parse(reader, options):
+            reading.records_read += 1
+            if isinstance(parsed, Rejection):
+                if strict:
+                    raise IngestError(
+                        path,
+                        parsed.reason,
+                        line=parsed.line,
+                        hint="nothing was stored; fix the record or ingest without --strict",
+                    )
+                reading.rejected.append(parsed)
+                continue
+            if options.pseudonym_key is not None:
+                parsed = ParsedRecord(
+                    parsed.line, pseudonymise(parsed.record, options.pseudonym_key)
+                )
+            moment = _record_time(parsed.record)
+            if reading.first_at is None or moment < reading.first_at:
+                reading.first_at = moment
+            if reading.last_at is None or moment > reading.last_at:
+                reading.last_at = moment
+            batch.append(parsed)
+            if len(batch) >= BATCH_SIZE:
+                yield "rows", repository.batch_rows(batch, ingest_id, sqlite=sqlite), hashing.size
+                batch = []
+        if batch:
+            yield "rows", repository.batch_rows(batch, ingest_id, sqlite=sqlite), hashing.size
+        reader.read()  # hash any trailing bytes the parser did not need
+    reading.sha256, reading.size = hashing.sha256.hexdigest(), hashing.size
+    yield "done", reading, None
+
+
+WORKER_MIN_BYTES = 16 << 20  # smaller files load before a worker's interpreter has started
+
+
+def _worker_suits(path: Path, fmt: LogFormat) -> bool:
+    """A file large enough to gain from a second process reading it, on a machine with a
+    second core, in a format the worker can look up by name."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False  # `_batches` reports the unreadable file
+    return (
+        size >= WORKER_MIN_BYTES
+        and (os.cpu_count() or 1) > 1
+        and log_formats().get(fmt.name) is fmt
+    )
+
+
+def _read_in_worker(
+    send: Any,
+    path: Path,
+    fmt_name: str,
+    options: IngestOptions,
+    strict: bool,
+    ingest_id: int,
+    sqlite: bool,
+) -> None:
+    """The worker process: every batch of `_batches` down the pipe, or the error that
+    stopped it (never a message quoting the file's content)."""
+    try:
+        for batch in _batches(path, log_formats()[fmt_name], options, strict, ingest_id, sqlite):
+            send.send(batch)
+    except IsoSocialError as exc:
+        send.send(("error", exc, None))
+    except BaseException as exc:  # reported to the parent, which raises it
+        send.send(("error", IngestError(path, f"reading stopped on a {type(exc).__name__}"), None))
+    finally:
+        send.close()
+
+
+@contextmanager
+def _worker_batches(
+    path: Path, fmt: LogFormat, options: IngestOptions, strict: bool, ingest_id: int, sqlite: bool
+) -> Iterator[Iterator[Batch]]:
+    """`_batches` run by a worker process (a fresh interpreter: nothing of this process, its
+    database connection included, is shared) while this one stores what it sends."""
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    worker = context.Process(
+        target=_read_in_worker,
+        args=(sending, path, fmt.name, options, strict, ingest_id, sqlite),
+        daemon=True,
+    )
+    worker.start()
+    sending.close()  # the worker holds the other end: its exit ends the stream
+
+    def received() -> Iterator[Batch]:
+        while True:
+            try:
+                batch = receiving.recv()
+            except EOFError:
+                raise IngestError(
+                    path, "the process reading the file stopped unexpectedly"
+                ) from None
+            if batch[0] == "error":
+                raise batch[1]
+            yield batch
+            if batch[0] == "done":
+                return
+
+    try:
+        yield received()
+    finally:
+        if worker.is_alive():
+            worker.kill()  # the load failed here: the worker's rows are not wanted
+        worker.join()
+        receiving.close()
+
+
 class _FileLoad:
-    """The state of loading one file: the running summary and the batch being filled."""
+    """The state of loading one file: the running summary, stored batch by batch."""
 
     def __init__(self, connection: Connection, path: Path, fmt: LogFormat) -> None:
         self.connection, self.path = connection, path
         self.summary = FileSummary(str(path), fmt.name)
         self.ingest_id = repository.begin_ingest(connection, str(path), fmt.name, now_utc())
-        self.batch: list[ParsedRecord] = []
         self.rejected: list[Rejection] = []
         self.conversations: set[str] = set()
 
-    def add(self, parsed: ParsedRecord) -> None:
-        summary = self.summary
-        moment = _record_time(parsed.record)
-        if summary.first_at is None or moment < summary.first_at:
-            summary.first_at = moment
-        if summary.last_at is None or moment > summary.last_at:
-            summary.last_at = moment
-        self.batch.append(parsed)
-
-    def flush(self) -> None:
-        if not self.batch:
-            return
-        result = repository.save_batch(self.connection, self.ingest_id, self.batch)
+    def store(self, rows: repository.Rows) -> None:
+        result = repository.store_rows(self.connection, self.ingest_id, rows)
         summary = self.summary
         summary.messages_stored += result.stored["message"]
         summary.other_stored += sum(n for kind, n in result.stored.items() if kind != "message")
@@ -142,20 +272,22 @@ class _FileLoad:
         summary.conflicts += len(result.conflicts)
         self.rejected.extend(result.conflicts)
         self.conversations.update(result.conversation_ids)
-        self.batch.clear()
 
-    def finish(self, sha256: str, size: int) -> FileSummary:
-        summary, rejected = self.summary, sorted(self.rejected, key=lambda r: r.line)
+    def finish(self, reading: _Reading) -> FileSummary:
+        summary = self.summary
+        summary.records_read = reading.records_read
+        summary.first_at, summary.last_at = reading.first_at, reading.last_at
+        rejected = sorted(self.rejected + reading.rejected, key=lambda r: r.line)
         repository.save_rejections(self.connection, self.ingest_id, rejected)
-        summary.sha256, summary.size = sha256, size
+        summary.sha256, summary.size = reading.sha256, reading.size
         summary.rejected_count = len(rejected)
         summary.rejected = rejected[:MAX_REPORTED_REJECTIONS]
         summary.conversations = len(self.conversations)
         repository.finish_ingest(
             self.connection,
             self.ingest_id,
-            sha256=sha256,
-            size=size,
+            sha256=reading.sha256,
+            size=reading.size,
             records_read=summary.records_read,
             stored=summary.messages_stored + summary.other_stored,
             duplicates=summary.duplicates,
@@ -175,38 +307,23 @@ def _load_file(
     options: IngestOptions,
     strict: bool,
     progress: Progress | None,
+    worker: bool | None,
 ) -> FileSummary:
+    """Read and store one file. With `worker` (None: when `_worker_suits` the file) a second
+    process parses the file and builds the rows while this one stores them: the same rows
+    in the same order, in this process's transaction."""
     load = _FileLoad(connection, path, fmt)
-    try:
-        stream = path.open("rb")
-    except OSError as exc:
-        raise IngestError(path, f"cannot read the file ({exc.strerror})") from exc
-    with stream:
-        hashing = _HashingReader(stream)
-        reader = io.BufferedReader(hashing, buffer_size=1 << 20)
-        for parsed in fmt.parse(reader, options):
-            load.summary.records_read += 1
-            if isinstance(parsed, Rejection):
-                if strict:
-                    raise IngestError(
-                        path,
-                        parsed.reason,
-                        line=parsed.line,
-                        hint="nothing was stored; fix the record or ingest without --strict",
-                    )
-                load.rejected.append(parsed)
-                continue
-            if options.pseudonym_key is not None:
-                parsed = ParsedRecord(
-                    parsed.line, pseudonymise(parsed.record, options.pseudonym_key)
-                )
-            load.add(parsed)
-            if len(load.batch) >= BATCH_SIZE:
-                load.flush()
-                if progress:
-                    progress(str(path), hashing.size)
-        load.flush()
-        reader.read()  # hash any trailing bytes the parser did not need
+    args = (path, fmt, options, strict, load.ingest_id, connection.dialect.name == "sqlite")
+    use_worker = _worker_suits(path, fmt) if worker is None else worker
+    with _worker_batches(*args) if use_worker else nullcontext(_batches(*args)) as batches:
+        reading = _Reading()
+        for kind, content, size in batches:
+            if kind == "done":
+                reading = content
+                break
+            load.store(content)
+            if progress:
+                progress(str(path), size)
     if strict and load.summary.conflicts:
         first = min(load.rejected, key=lambda r: r.line)
         raise IngestError(
@@ -215,7 +332,7 @@ def _load_file(
             line=first.line,
             hint="nothing was stored; --strict refuses conflicting records",
         )
-    return load.finish(hashing.sha256.hexdigest(), hashing.size)
+    return load.finish(reading)
 
 
 def load_files(
@@ -226,12 +343,14 @@ def load_files(
     *,
     strict: bool = False,
     progress: Progress | None = None,
+    worker: bool | None = None,
 ) -> IngestSummary:
-    """Load every file in one transaction; return per-file summaries."""
+    """Load every file in one transaction; return per-file summaries. `worker`: read each file
+    in a second process (None: files of 16 MiB or more, where there is a second core)."""
     create_schema(engine)
     with transaction(engine) as connection:
         summaries = [
-            _load_file(connection, path, fmt, options, strict, progress)
+            _load_file(connection, path, fmt, options, strict, progress, worker)
             for path, fmt in zip(paths, formats, strict=True)
         ]
     return IngestSummary(summaries)

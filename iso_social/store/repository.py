@@ -317,14 +317,6 @@ def save_rejections(
         )
 
 
-def save_batch(
-    connection: Connection, ingest_id: int, batch: Sequence[ParsedRecord]
-) -> BatchResult:
-    """Store a batch of parsed records; duplicates are skipped and conflicts reported."""
-    sqlite = connection.dialect.name == "sqlite"
-    return store_rows(connection, ingest_id, batch_rows(batch, ingest_id, sqlite=sqlite))
-
-
 Rows = dict[str, list[tuple[Any, ...]]]  # a batch's rows per kind of record, in file order
 
 

@@ -143,7 +143,7 @@ def test_a_failure_midway_rolls_everything_back(
     ]
     path = write_jsonl(tmp_path / "big.jsonl", records)
     calls = {"n": 0}
-    original = repository.save_batch
+    original = repository.store_rows
 
     def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -151,7 +151,7 @@ def test_a_failure_midway_rolls_everything_back(
             raise RuntimeError("simulated crash in the second batch")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(repository, "save_batch", failing)
+    monkeypatch.setattr(repository, "store_rows", failing)
     with pytest.raises(RuntimeError, match="simulated crash"):
         load(db_url, path)
     assert count(db_url, MESSAGE) == 0

@@ -1,0 +1,95 @@
+"""Large files are read by a worker process while this one stores: the same store results,
+errors and rollbacks as reading them here (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from iso_social.domain import Window
+from iso_social.errors import IngestError
+from iso_social.ingest import IngestOptions, get_log_format
+from iso_social.store import repository
+from iso_social.store.database import opened_engine
+from iso_social.store.loader import FileSummary, load_files
+from iso_social.store.tables import MESSAGE
+from iso_social.synthetic import synthetic_records
+from tests.conftest import canonical_message
+
+JSONL = get_log_format("jsonl")
+START = datetime(2026, 10, 1, tzinfo=UTC)
+WINDOW = Window(START - timedelta(days=1), START + timedelta(days=40))
+
+
+def _file(tmp_path: Path) -> Path:
+    """Synthetic logs over several batches with an invalid line, a duplicate and a conflict."""
+    records = list(synthetic_records(6000, seed=9, start=START))
+    lines = [json.dumps(r) for r in records]
+    lines.insert(100, '{"kind": "message", "message_id": "broken"')
+    lines.append(json.dumps(records[5]))  # the same record again: a duplicate
+    changed = canonical_message("clash", "2026-10-02T10:00:00Z", text="one")
+    lines += [json.dumps(changed), json.dumps({**changed, "text": "another"})]  # a conflict
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _load(db: str, path: Path, *, worker: bool, strict: bool = False) -> FileSummary:
+    with opened_engine(db) as engine:
+        summary = load_files(engine, [path], [JSONL], IngestOptions(), strict=strict, worker=worker)
+    return summary.files[0]
+
+
+def _stored(db: str) -> tuple[list[object], list[tuple[int, str]]]:
+    with opened_engine(db) as engine, engine.connect() as connection:
+        conversations = repository.conversations_in(connection, WINDOW)
+        rejections = [(r.line, r.reason) for r in repository.rejections_of(connection, 1)]
+    return list(conversations), rejections
+
+
+def test_a_worker_stores_what_reading_here_stores(tmp_path: Path, db_url: str) -> None:
+    path = _file(tmp_path)
+    here_db = f"sqlite:///{tmp_path / 'here.db'}"
+    here = _load(here_db, path, worker=False)
+    there = _load(db_url, path, worker=True)
+    assert dataclasses.asdict(there) == dataclasses.asdict(here)
+    assert (there.rejected_count, there.duplicates, there.conflicts) == (2, 1, 1)
+    assert there.records_read > 5000  # more than one batch crossed the pipe
+    assert _stored(db_url) == _stored(here_db)
+    again = _load(db_url, path, worker=True)  # everything is now a duplicate
+    assert again.duplicates == again.records_read - again.rejected_count  # the clash again
+
+
+def test_errors_in_the_worker_name_the_line_and_store_nothing(tmp_path: Path, db_url: str) -> None:
+    path = _file(tmp_path)
+    with pytest.raises(IngestError) as raised:
+        _load(db_url, path, worker=True, strict=True)
+    assert raised.value.line == 101 and raised.value.path == path
+    assert "--strict" in (raised.value.hint or "")
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        assert connection.execute(MESSAGE.select().limit(1)).first() is None
+    with pytest.raises(IngestError, match="cannot read the file"):
+        _load(db_url, tmp_path / "missing.jsonl", worker=True)
+
+
+def test_a_failure_storing_stops_the_worker_and_rolls_back(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, calls = _file(tmp_path), []
+    original = repository.store_rows
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("simulated crash in the second batch")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "store_rows", failing)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _load(db_url, path, worker=True)
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        assert connection.execute(MESSAGE.select().limit(1)).first() is None
