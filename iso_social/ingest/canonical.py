@@ -246,7 +246,8 @@ def _plain_message(data: Mapping[str, Any]) -> Message | None:
         moment = datetime.fromisoformat(created)
     except ValueError:
         return None
-    if moment.tzinfo is None:
+    zone = moment.tzinfo
+    if zone is None:
         return None
     return Message(
         key,
@@ -256,7 +257,7 @@ def _plain_message(data: Mapping[str, Any]) -> Message | None:
         author,
         role,
         visibility,
-        moment.astimezone(UTC),
+        moment if zone is UTC else moment.astimezone(UTC),
         text or "",
         reply or None,
         automated is True,
@@ -317,22 +318,26 @@ def record_key(record: Record) -> tuple[str, str]:
 def record_digest(record: Record) -> str:
     """A digest of the record's content, to tell a duplicate from a conflicting record."""
     if type(record) is Message:  # most records: the same digest without the generic walk
-        r = record
-        return _short_hash(
-            r.message_id,
-            r.conversation_id,
-            r.channel,
-            r.direction,
-            r.author,
-            r.author_role,
-            r.visibility,
-            r.created_at.isoformat(),
-            r.text,
-            str(r.in_reply_to),
-            str(r.automated),
-        )
+        return message_digest(record, record.created_at.isoformat())
     values = [getattr(record, name) for name in record.__slots__]
     return _short_hash(*(v.isoformat() if isinstance(v, datetime) else str(v) for v in values))
+
+
+def message_digest(r: Message, created_at: str) -> str:
+    """`record_digest` of a message whose `created_at.isoformat()` the caller has already."""
+    return _short_hash(
+        r.message_id,
+        r.conversation_id,
+        r.channel,
+        r.direction,
+        r.author,
+        r.author_role,
+        r.visibility,
+        created_at,
+        r.text,
+        str(r.in_reply_to),
+        str(r.automated),
+    )
 
 
 def _short_hash(*parts: str) -> str:

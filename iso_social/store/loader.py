@@ -7,6 +7,7 @@ as it was. With `strict`, a single rejected record aborts the load the same way.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import multiprocessing
@@ -159,7 +160,8 @@ def _batches(
                 parsed = ParsedRecord(
                     parsed.line, pseudonymise(parsed.record, options.pseudonym_key)
                 )
-            moment = _record_time(parsed.record)
+            record = parsed.record
+            moment = record.created_at if type(record) is Message else _record_time(record)
             if reading.first_at is None or moment < reading.first_at:
                 reading.first_at = moment
             if reading.last_at is None or moment > reading.last_at:
@@ -202,7 +204,10 @@ def _read_in_worker(
     sqlite: bool,
 ) -> None:
     """The worker process: every batch of `_batches` down the pipe, or the error that
-    stopped it (never a message quoting the file's content)."""
+    stopped it (never a message quoting the file's content). Its garbage collector is off:
+    the records it makes are freed by reference counting as each batch is sent, and the
+    collector's walks over them cost a sixth of its time."""
+    gc.disable()
     try:
         for batch in _batches(path, log_formats()[fmt_name], options, strict, ingest_id, sqlite):
             send.send(batch)

@@ -32,7 +32,7 @@ from iso_social.domain import (
     Window,
 )
 from iso_social.ingest.base import ParsedRecord, Rejection
-from iso_social.ingest.canonical import record_digest, record_key
+from iso_social.ingest.canonical import message_digest, record_digest, record_key
 from iso_social.store.tables import (
     CALL,
     CONVERSATION,
@@ -325,9 +325,43 @@ def batch_rows(batch: Sequence[ParsedRecord], ingest_id: int, *, sqlite: bool) -
     backend stores them. No database is involved, so a worker process can build them."""
     ts = _sqlite_timestamp_or_none if sqlite else _unchanged
     by_kind: Rows = defaultdict(list)
+    messages = by_kind["message"]
     for item in batch:
-        kind, key = record_key(item.record)
-        by_kind[kind].append(_row(kind, item, key, record_digest(item.record), ingest_id, ts))
+        r = item.record
+        if type(r) is Message:  # most records: `_row`'s message row without its dispatch
+            created = r.created_at
+            iso = created.isoformat()  # for the digest, and the SQLite text cut from it
+            if not sqlite:
+                stamp: Any = created
+            elif created.tzinfo is not UTC:
+                stamp = sqlite_timestamp(created)
+            elif created.microsecond:  # 2026-10-01T10:00:00.123456+00:00
+                stamp = iso[:10] + " " + iso[11:26]
+            else:  # 2026-10-01T10:00:00+00:00
+                stamp = iso[:10] + " " + iso[11:19] + ".000000"
+            messages.append(
+                (
+                    r.message_id,
+                    r.conversation_id,
+                    r.channel._value_,
+                    r.direction._value_,
+                    r.author,
+                    r.author_role._value_,
+                    r.visibility._value_,
+                    stamp,
+                    r.text,
+                    r.in_reply_to,
+                    r.automated,
+                    message_digest(r, iso),
+                    ingest_id,
+                    item.line,
+                )
+            )
+            continue
+        kind, key = record_key(r)
+        by_kind[kind].append(_row(kind, item, key, record_digest(r), ingest_id, ts))
+    if not messages:
+        del by_kind["message"]
     return by_kind
 
 

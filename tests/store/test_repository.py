@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -206,3 +206,37 @@ def test_rejections_are_kept_with_raw_text(db_url: str, tmp_path: Path) -> None:
     with opened_engine(db_url) as engine, engine.connect() as connection:
         (rejection,) = repository.rejections_of(connection, 1)
     assert json.dumps(rejection.raw) == '"this line is broken"'
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 10, 1, 10, 0, tzinfo=UTC),
+        datetime(2026, 10, 1, 10, 0, 0, 1, tzinfo=UTC),
+        datetime(999, 1, 2, 3, 4, 5, 600000, tzinfo=UTC),
+        datetime(2026, 3, 29, 3, 30, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_message_rows_hold_the_timestamps_and_digests_records_have(moment: datetime) -> None:
+    """`batch_rows` cuts SQLite's text out of the ISO form it hashes: the same text as
+    `sqlite_timestamp`, the same digest as `record_digest`."""
+    from iso_social.domain import AuthorRole, Direction, Message, Visibility
+    from iso_social.ingest import ParsedRecord
+    from iso_social.ingest.canonical import record_digest
+
+    message = Message(
+        "m1",
+        "c1",
+        Channel.EMAIL,
+        Direction.INBOUND,
+        "a",
+        AuthorRole.CUSTOMER,
+        Visibility.PRIVATE,
+        moment,
+        "hi",
+    )
+    (row,) = repository.batch_rows([ParsedRecord(1, message)], 7, sqlite=True)["message"]
+    assert row[7] == repository.sqlite_timestamp(moment)
+    assert row[11] == record_digest(message)
+    (row,) = repository.batch_rows([ParsedRecord(1, message)], 7, sqlite=False)["message"]
+    assert row[7] == moment
