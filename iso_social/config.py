@@ -1,7 +1,4 @@
-"""Settings and the one place where paths to shipped resources are resolved.
-
-`templates/`, `policies/` and `schemas/` live at the repository root. A wheel carries them as
-`iso_social/_data/<name>`; an editable install finds them next to the package.
+"""Settings (shipped resources and the settings file are found by `iso_social.locations`).
 
 Settings come from, highest first: command-line options, `ISO_SOCIAL_<FIELD>` environment
 variables, the settings file (`iso-social.toml` in the working folder, or the file named by
@@ -10,7 +7,6 @@ variables, the settings file (`iso-social.toml` in the working folder, or the fi
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 
@@ -24,18 +20,10 @@ from pydantic_settings import (
 
 from iso_social.errors import ConfigError
 from iso_social.i18n import Language
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
+from iso_social.locations import resource_dir as resource_dir  # re-exported: callers use config
+from iso_social.locations import settings_file
 
 DEFAULT_DB_URL = "sqlite:///iso_social.db"
-
-
-def resource_dir(name: str) -> Path:
-    """Return the shipped resource folder `name` (templates, policies or schemas)."""
-    bundled = _PACKAGE_DIR / "_data" / name
-    if bundled.is_dir():
-        return bundled
-    return _PACKAGE_DIR.parent / name
 
 
 class Settings(BaseSettings):
@@ -97,12 +85,6 @@ class Settings(BaseSettings):
             env_settings,
             TomlConfigSettingsSource(settings_cls, settings_file()),
         )
-
-
-def settings_file() -> Path:
-    """The settings file: `ISO_SOCIAL_SETTINGS_FILE`, else `iso-social.toml` in the working folder
-    (neither needs to exist)."""
-    return Path(os.environ.get("ISO_SOCIAL_SETTINGS_FILE") or "iso-social.toml")
 
 
 def load_settings() -> Settings:
