@@ -255,3 +255,22 @@ def test_the_cli_lists_every_built_in_log_format() -> None:
     from iso_social.ingest import BUILTIN_LOG_FORMATS
 
     assert tuple(cls.name for cls in BUILTIN_LOG_FORMATS) == FORMAT_NAMES
+
+
+def test_policy_validate_reads_the_policies_folder_from_wherever_it_is_set(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped folder without a setting; the settings file's or the variable's (in any case,
+    as the settings read it) when there is one."""
+    monkeypatch.chdir(tmp_path)
+    shipped = runner.invoke(app, ["policy", "validate"])
+    assert shipped.exit_code == 0 and "6 policy documents" in shipped.output
+    (tmp_path / "iso-social.toml").write_text('policies_dir = "elsewhere"\n', encoding="utf-8")
+    from_file = runner.invoke(app, ["policy", "validate"])
+    assert from_file.exit_code == 2 and "elsewhere" in from_file.output
+    (tmp_path / "iso-social.toml").unlink()
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "social.yaml").write_bytes((resource_dir("policies") / "social.yaml").read_bytes())
+    from_env = runner.invoke(app, ["policy", "validate"], env={"iso_social_policies_dir": str(one)})
+    assert from_env.exit_code == 0 and "1 policy document" in from_env.output
