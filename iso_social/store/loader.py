@@ -12,6 +12,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -232,7 +233,13 @@ def _worker_batches(
         args=(sending, path, fmt.name, options, strict, ingest_id, sqlite),
         daemon=True,
     )
-    worker.start()
+    try:
+        worker.start()
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        receiving.close()  # no second process to be had, or options it cannot be sent
+        sending.close()
+        yield _batches(path, fmt, options, strict, ingest_id, sqlite)
+        return
     sending.close()  # the worker holds the other end: its exit ends the stream
 
     def received() -> Iterator[Batch]:

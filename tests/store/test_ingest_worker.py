@@ -38,9 +38,18 @@ def _file(tmp_path: Path) -> Path:
     return path
 
 
-def _load(db: str, path: Path, *, worker: bool, strict: bool = False) -> FileSummary:
+def _load(
+    db: str,
+    path: Path,
+    *,
+    worker: bool,
+    strict: bool = False,
+    options: IngestOptions | None = None,
+) -> FileSummary:
     with opened_engine(db) as engine:
-        summary = load_files(engine, [path], [JSONL], IngestOptions(), strict=strict, worker=worker)
+        summary = load_files(
+            engine, [path], [JSONL], options or IngestOptions(), strict=strict, worker=worker
+        )
     return summary.files[0]
 
 
@@ -93,3 +102,33 @@ def test_a_failure_storing_stops_the_worker_and_rolls_back(
         _load(db_url, path, worker=True)
     with opened_engine(db_url) as engine, engine.connect() as connection:
         assert connection.execute(MESSAGE.select().limit(1)).first() is None
+
+
+def test_options_reach_the_worker(tmp_path: Path, sqlite_url: str) -> None:
+    """Pseudonyms are made in the worker with the key the command was given."""
+    path, options = _file(tmp_path), IngestOptions(pseudonym_key=b"k" * 32)
+    here_db = f"sqlite:///{tmp_path / 'here.db'}"
+    _load(here_db, path, worker=False, options=options)
+    _load(sqlite_url, path, worker=True, options=options)
+    assert _stored(sqlite_url) == _stored(here_db)
+    conversations, _ = _stored(sqlite_url)
+    customers = {
+        m.author
+        for c in conversations
+        for m in c.messages  # type: ignore[attr-defined]
+        if m.author_role.value == "customer"
+    }
+    assert customers and all(author.startswith("p-") for author in customers)
+
+
+def test_without_a_second_process_the_file_is_read_here(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing.process
+
+    def refused(self: object) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
+    summary = _load(sqlite_url, _file(tmp_path), worker=True)
+    assert summary.messages_stored > 5000 and summary.conflicts == 1
