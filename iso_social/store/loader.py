@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import io
+import marshal
 import multiprocessing
 import os
 import pickle
@@ -207,11 +208,17 @@ def _read_in_worker(
     """The worker process: every batch of `_batches` down the pipe, or the error that
     stopped it (never a message quoting the file's content). Its garbage collector is off:
     the records it makes are freed by reference counting as each batch is sent, and the
-    collector's walks over them cost a sixth of its time."""
+    collector's walks over them cost a sixth of its time. SQLite's rows hold only strings,
+    numbers, booleans and None, so they cross as `marshal` bytes (three times faster to write
+    than a pickle; both ends are the same interpreter); PostgreSQL's hold datetimes."""
     gc.disable()
     try:
-        for batch in _batches(path, log_formats()[fmt_name], options, strict, ingest_id, sqlite):
-            send.send(batch)
+        for kind, content, size in _batches(
+            path, log_formats()[fmt_name], options, strict, ingest_id, sqlite
+        ):
+            if kind == "rows" and sqlite:
+                kind, content = "packed", marshal.dumps(dict(content))
+            send.send((kind, content, size))
     except IsoSocialError as exc:
         send.send(("error", exc, None))
     except BaseException as exc:  # reported to the parent, which raises it
@@ -252,6 +259,9 @@ def _worker_batches(
                 ) from None
             if batch[0] == "error":
                 raise batch[1]
+            if batch[0] == "packed":
+                # our own worker's bytes over a private pipe, trusted as its pickles are
+                batch = ("rows", marshal.loads(batch[1]), batch[2])  # noqa: S302
             yield batch
             if batch[0] == "done":
                 return
