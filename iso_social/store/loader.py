@@ -109,6 +109,8 @@ Progress = Callable[[str, int], None]
 
 
 def _record_time(record: Any) -> datetime:
+    if type(record) is Message:  # most records: no pattern matching
+        return record.created_at
     match record:
         case Message() | StatusChange() | Escalation():
             return record.created_at
@@ -162,8 +164,7 @@ def _batches(
                 parsed = ParsedRecord(
                     parsed.line, pseudonymise(parsed.record, options.pseudonym_key)
                 )
-            record = parsed.record
-            moment = record.created_at if type(record) is Message else _record_time(record)
+            moment = _record_time(parsed.record)
             if reading.first_at is None or moment < reading.first_at:
                 reading.first_at = moment
             if reading.last_at is None or moment > reading.last_at:

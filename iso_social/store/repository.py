@@ -164,27 +164,7 @@ def _row(
     kind: str, item: ParsedRecord, key: str, digest: str, ingest_id: int, ts: Any
 ) -> tuple[Any, ...]:
     r = item.record
-    match kind:
-        case "message":
-            assert isinstance(r, Message)  # noqa: S101
-            # `_value_`, the enum's plain attribute: `.value` is a descriptor and a member
-            # itself (a str subclass) goes through sqlite3's adaptation; both cost more
-            return (
-                key,
-                r.conversation_id,
-                r.channel._value_,
-                r.direction._value_,
-                r.author,
-                r.author_role._value_,
-                r.visibility._value_,
-                ts(r.created_at),
-                r.text,
-                r.in_reply_to,
-                r.automated,
-                digest,
-                ingest_id,
-                item.line,
-            )
+    match kind:  # messages: `batch_rows` builds theirs
         case "status":
             assert isinstance(r, StatusChange)  # noqa: S101
             return (
@@ -328,7 +308,7 @@ def batch_rows(batch: Sequence[ParsedRecord], ingest_id: int, *, sqlite: bool) -
     messages = by_kind["message"]
     for item in batch:
         r = item.record
-        if type(r) is Message:  # most records: `_row`'s message row without its dispatch
+        if type(r) is Message:  # most records, built here without `_row`'s dispatch
             created = r.created_at
             iso = created.isoformat()  # for the digest, and the SQLite text cut from it
             if not sqlite:
@@ -339,6 +319,8 @@ def batch_rows(batch: Sequence[ParsedRecord], ingest_id: int, *, sqlite: bool) -
                 stamp = iso[:10] + " " + iso[11:26]
             else:  # 2026-10-01T10:00:00+00:00
                 stamp = iso[:10] + " " + iso[11:19] + ".000000"
+            # `_value_`, the enum's plain attribute: `.value` is a descriptor and a member
+            # itself (a str subclass) goes through sqlite3's adaptation; both cost more
             messages.append(
                 (
                     r.message_id,
