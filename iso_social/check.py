@@ -183,6 +183,13 @@ def _starts_at(conversation: Conversation) -> datetime | None:
     return min(moments) if moments else None
 
 
+def _start_inside(mark: Mark, window: Window) -> datetime | None:
+    """The conversation's first moment when it lies inside the window; None when it reaches
+    back before the start (or has nothing dated): then a kept tally cannot be reused."""
+    start = mark[1]
+    return start if start is not None and start >= window.start else None
+
+
 class Kept(NamedTuple):
     """A conversation's tally as an incremental state keeps it: immutable, its empty parts
     shared (a state keeps one per conversation and control, 1.8 million for a window of a
@@ -243,10 +250,11 @@ class Totals:
             self.holders[name] += 1
         if not tally.settled:
             self.unsettled.add(cid)
-        if mark[1] is None or mark[1] < window.start:
+        start = _start_inside(mark, window)
+        if start is None:
             self.early.add(cid)
         else:
-            heappush(self.starts, (mark[1], cid))
+            heappush(self.starts, (start, cid))
 
     def add_all(self, kept: dict[str, tuple[Mark, Kept]], window: Window) -> None:
         """`add` every kept tally, in bulk (a whole window's: 345,000 conversations a control)."""
@@ -257,11 +265,14 @@ class Totals:
             self.counts.update(counts)
         self.holders.update(chain.from_iterable(map(_COUNTS, tallies)))
         self.unsettled.update(cid for cid, (_, t) in kept.items() if not t.settled)
-        for cid, (mark, _) in kept.items():
-            if mark[1] is None or mark[1] < window.start:
-                self.early.add(cid)
-            else:
-                self.starts.append((mark[1], cid))
+        self.place(kept, window)
+
+    def place(self, kept: dict[str, tuple[Mark, Kept]], window: Window) -> None:
+        """Sort the kept conversations afresh into those reaching back before the window's
+        start and the heap of the others' first moments (dropping the heap's expired entries)."""
+        starts = {cid: _start_inside(mark, window) for cid, (mark, _) in kept.items()}
+        self.early = {cid for cid, start in starts.items() if start is None}
+        self.starts = [(start, cid) for cid, start in starts.items() if start is not None]
         heapify(self.starts)
 
     def take(self, cid: str, tally: Kept) -> None:
@@ -339,8 +350,7 @@ def _reusable(hit: tuple[Mark, Kept] | None, mark: Mark, window: Window) -> bool
         hit is not None
         and (hit[0] is mark or hit[0] == mark)
         and hit[1].settled
-        and mark[1] is not None
-        and mark[1] >= window.start
+        and _start_inside(mark, window) is not None
     )
 
 
@@ -440,11 +450,8 @@ def _update(
         assessed += 1
         kept[cid] = (mark, own)
         totals.add(cid, mark, own, window)
-    if len(totals.starts) > 2 * len(kept) + 1000:  # expired entries: start the heap again
-        totals.starts = [
-            (m[1], cid) for cid, (m, _) in kept.items() if m[1] is not None and m[1] >= window.start
-        ]
-        heapify(totals.starts)
+    if len(totals.starts) > 2 * len(kept) + 1000:  # mostly expired entries
+        totals.place(kept, window)
     return assessed
 
 
@@ -456,6 +463,10 @@ def _prune(kept: dict[str, Any], conversations: Sequence[Conversation]) -> None:
             del kept[cid]
 
 
+# each set of channels' conversations and calls, selected once for every control on them
+Selections = dict[frozenset[Channel], tuple[list[Conversation], list[Call]]]
+
+
 def evaluate_control(
     control: Control,
     policy: Policy,
@@ -464,20 +475,19 @@ def evaluate_control(
     calls: Sequence[Call],
     state: IncrementalState | None = None,
     marks: dict[str, Mark] | None = None,
-    selections: dict[Any, Any] | None = None,
+    selections: Selections | None = None,
 ) -> Finding:
     """Evaluate one control over the conversations and calls of its channels (`marks`, of
     `marks_of`, saves incremental checks computing them again for each control; `selections`
     keeps each set of channels' conversations and calls for the next control on them)."""
     channels = frozenset(control.spec.channels)
-    selection = ("channels", channels)
     selections = {} if selections is None else selections
-    if selection not in selections:
-        selections[selection] = (
+    if channels not in selections:
+        selections[channels] = (
             [c for c in conversations if not channels or c.channel in channels],
             [c for c in calls if not channels or c.channel in channels],
         )
-    selected, selected_calls = selections[selection]
+    selected, selected_calls = selections[channels]
     data = ControlInput(
         window=window,
         conversations=selected,
@@ -545,13 +555,24 @@ def evaluate_policy(
     if state is None and workers > 1 and len(jobs) > 1 and _can_fork():
         findings = _in_processes(jobs, window, conversations, calls, workers)
     else:
-        marks = marks_of(conversations, state) if state is not None else None
-        selections: dict[Any, Any] = {}  # controls on the same channels share their selection
-        findings = [
-            evaluate_control(c, p, window, conversations, calls, state, marks, selections)
-            for p, c in jobs
-        ]
+        findings = _one_by_one(jobs, window, conversations, calls, state)
     return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
+
+
+def _one_by_one(
+    jobs: list[tuple[Policy, Control]],
+    window: Window,
+    conversations: Sequence[Conversation],
+    calls: Sequence[Call],
+    state: IncrementalState | None = None,
+) -> list[Finding]:
+    """Each control in turn, in this process."""
+    marks = marks_of(conversations, state) if state is not None else None
+    selections: Selections = {}
+    return [
+        evaluate_control(c, p, window, conversations, calls, state, marks, selections)
+        for p, c in jobs
+    ]
 
 
 def _can_fork() -> bool:
@@ -592,7 +613,7 @@ def _in_processes(
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             return list(pool.map(_evaluate_job, order))
     except BrokenProcessPool:  # a worker was killed (out of memory?): one process will do
-        return [evaluate_control(c, p, window, conversations, calls) for p, c in jobs]
+        return _one_by_one(jobs, window, conversations, calls)
     finally:
         del _SHARED
 
