@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from heapq import heapify, heappop, heappush
@@ -31,14 +31,16 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from iso_social.controls import ControlInput, control_types
-from iso_social.controls.base import PerConversation, Tally
+from iso_social.controls.base import FedByFirstReplies, PerConversation, Tally
 from iso_social.domain import (
     Call,
     Channel,
     Conversation,
     EvidenceItem,
     Finding,
+    FirstReply,
     Outcome,
+    ResponseFilter,
     Upcoming,
     Verdict,
     Window,
@@ -466,6 +468,24 @@ def _prune(kept: dict[str, Any], conversations: Sequence[Conversation]) -> None:
 # each set of channels' conversations and calls, selected once for every control on them
 Selections = dict[frozenset[Channel], tuple[list[Conversation], list[Call]]]
 
+# what a check of first-response controls alone reads instead of conversations (`reply_needs`)
+ReplyNeed = tuple[frozenset[Channel], ResponseFilter]
+Replies = Mapping[ReplyNeed, Sequence[FirstReply]]
+
+
+def reply_needs(controls: Iterable[Control]) -> set[ReplyNeed] | None:
+    """When every control is fed by first replies (`FedByFirstReplies`), the channels and
+    response filter of each, for the store to find (`first_replies`) rather than read whole
+    conversations; None when any control needs more."""
+    needs = set()
+    types = control_types()
+    for control in controls:
+        kind = types[control.spec.type]
+        if not isinstance(kind, FedByFirstReplies):
+            return None
+        needs.add((frozenset(control.spec.channels), kind.reply_filter(control.params)))
+    return needs or None
+
 
 def evaluate_control(
     control: Control,
@@ -476,25 +496,34 @@ def evaluate_control(
     state: IncrementalState | None = None,
     marks: dict[str, Mark] | None = None,
     selections: Selections | None = None,
+    replies: Replies | None = None,
 ) -> Finding:
     """Evaluate one control over the conversations and calls of its channels (`marks`, of
     `marks_of`, saves incremental checks computing them again for each control; `selections`
-    keeps each set of channels' conversations and calls for the next control on them)."""
+    keeps each set of channels' conversations and calls for the next control on them), or
+    over the first replies the store found for it (`replies`, keyed as `reply_needs`)."""
     channels = frozenset(control.spec.channels)
-    selections = {} if selections is None else selections
-    if channels not in selections:
-        selections[channels] = (
-            [c for c in conversations if not channels or c.channel in channels],
-            [c for c in calls if not channels or c.channel in channels],
-        )
-    selected, selected_calls = selections[channels]
-    data = ControlInput(
-        window=window,
-        conversations=selected,
-        calls=selected_calls,
-        calendars=policy.calendars(),
-    )
     kind = control_types()[control.spec.type]
+    if replies is not None and isinstance(kind, FedByFirstReplies):
+        data = ControlInput(
+            window=window,
+            calendars=policy.calendars(),
+            first_replies=replies[channels, kind.reply_filter(control.params)],
+        )
+    else:
+        selections = {} if selections is None else selections
+        if channels not in selections:
+            selections[channels] = (
+                [c for c in conversations if not channels or c.channel in channels],
+                [c for c in calls if not channels or c.channel in channels],
+            )
+        selected, selected_calls = selections[channels]
+        data = ControlInput(
+            window=window,
+            conversations=selected,
+            calls=selected_calls,
+            calendars=policy.calendars(),
+        )
     if state is not None and isinstance(kind, PerConversation):
         key = (policy.sha256, control.spec.id)
         known: frozenset[Channel] | None = channels
@@ -544,15 +573,20 @@ def evaluate_policy(
     calls: Sequence[Call] = (),
     state: IncrementalState | None = None,
     workers: int = 1,
+    replies: Replies | None = None,
 ) -> list[Finding]:
-    """Evaluate every control of every policy, in a stable order (policy id, control id).
+    """Evaluate every control of every policy, in a stable order (policy id, control id), over
+    the window's conversations and calls or, for first-response controls alone, the first
+    replies the store found (`replies`, see `reply_needs`; in this process).
 
     With `workers` > 1 (and no incremental state, which lives in this process) the controls
     are shared among that many forked processes, largest population first; each finding is
     the one a single process would give. Where processes cannot be forked (not Linux) the
     controls are evaluated here, one after the other."""
     jobs = [(p, c) for p in sorted(policies, key=lambda p: p.document.id) for c in p.controls]
-    if state is None and workers > 1 and len(jobs) > 1 and _can_fork():
+    if replies is not None:
+        findings = [evaluate_control(c, p, window, (), (), replies=replies) for p, c in jobs]
+    elif state is None and workers > 1 and len(jobs) > 1 and _can_fork():
         findings = _in_processes(jobs, window, conversations, calls, workers)
     else:
         findings = _one_by_one(jobs, window, conversations, calls, state)
@@ -625,4 +659,11 @@ def _evaluate_job(index: int) -> Finding:
     return evaluate_control(control, policy, window, conversations, calls)
 
 
-__all__ = ["IncrementalState", "evaluate_control", "evaluate_policy", "fingerprint", "grade"]
+__all__ = [
+    "IncrementalState",
+    "evaluate_control",
+    "evaluate_policy",
+    "fingerprint",
+    "grade",
+    "reply_needs",
+]

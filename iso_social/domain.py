@@ -242,6 +242,39 @@ class Conversation:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponseFilter:
+    """Which stored messages count as a response to the customer, field by field: what a
+    control's response rule becomes when the store, not Python, looks for the first response."""
+
+    directions: frozenset[Direction]
+    roles: frozenset[AuthorRole]
+    visibilities: frozenset[Visibility]
+    automated: bool  # automated messages count too
+
+    def matches(self, message: Message) -> bool:
+        """True when `message` is a response under this filter."""
+        return (
+            message.direction in self.directions
+            and message.author_role in self.roles
+            and message.visibility in self.visibilities
+            and (self.automated or not message.automated)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FirstReply:
+    """A conversation's first customer message and the first response at or after it (None
+    while unanswered), as the first-response controls measure them."""
+
+    conversation_id: str
+    channel: Channel
+    asked_id: str
+    asked_at: datetime
+    reply_id: str | None = None
+    reply_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceItem:
     """One nonconforming case: which conversation, which messages, the measured value, why."""
 

@@ -21,9 +21,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Engine
 
 from iso_social._version import __version__
-from iso_social.check import IncrementalState, evaluate_control, evaluate_policy
+from iso_social.check import (
+    IncrementalState,
+    ReplyNeed,
+    evaluate_control,
+    evaluate_policy,
+    reply_needs,
+)
 from iso_social.config import Settings, resource_dir
-from iso_social.domain import Finding, Window, now_utc
+from iso_social.domain import Call, Conversation, Finding, FirstReply, Window, now_utc
 from iso_social.errors import CheckError, ConfigError, EvidenceError, IngestError, ReportError
 from iso_social.evidence import ledger, register, retention
 from iso_social.evidence import samples as sampling_store
@@ -197,23 +203,33 @@ def run_check_with_findings(
         create_schema(engine)
         window = resolve_window(engine, start, end, as_of)
         with _many_objects(keep=state is not None):
+            controls = [c for p in policies for c in p.controls]
+            needs = reply_needs(controls) if state is None else None
+            replies: dict[ReplyNeed, list[FirstReply]] | None = None
+            conversations: Sequence[Conversation] = ()
+            calls: Sequence[Call] = ()
             with engine.connect() as connection:
-                if state is not None:  # read only what changed since the last check
+                if needs is not None:  # first-response controls alone: the store pairs them
+                    replies = {n: repository.first_replies(connection, window, *n) for n in needs}
+                elif state is not None:  # read only what changed since the last check
                     state.loaded = repository.refresh_conversations(
                         connection, window, state.loaded
                     )
                     conversations = state.loaded.ordered()
                 else:
                     conversations = repository.conversations_in(connection, window)
-                calls = repository.calls_in(connection, window)
+                if needs is None:
+                    calls = repository.calls_in(connection, window)
                 inputs = [
                     InputFile(
                         f.path, f.sha256, f.size, f.format, f.records_read, f.stored, f.rejected
                     )
                     for f in repository.ingested_files(connection)
                 ]
-            findings = evaluate_policy(policies, window, conversations, calls, state, workers)
-            del conversations, calls
+            findings = evaluate_policy(
+                policies, window, conversations, calls, state, workers, replies
+            )
+            del conversations, calls, replies
             created = now_utc()
             run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
             document = build_document(
@@ -370,9 +386,13 @@ def _population(engine: Engine, run: RecordedRun, recorded: dict[str, Any]) -> l
         datetime.fromisoformat(run.document["window"]["to"]),
     )
     with engine.connect() as connection:
-        conversations = repository.conversations_in(connection, window)
-        calls = repository.calls_in(connection, window)
-    finding = evaluate_control(control, policy, window, conversations, calls)
+        if (needs := reply_needs([control])) is not None:
+            replies = {n: repository.first_replies(connection, window, *n) for n in needs}
+            finding = evaluate_control(control, policy, window, (), (), replies=replies)
+        else:
+            conversations = repository.conversations_in(connection, window)
+            calls = repository.calls_in(connection, window)
+            finding = evaluate_control(control, policy, window, conversations, calls)
     if finding.outcome.population != recorded["population"]:
         raise EvidenceError(
             f"the store no longer holds the population run {run.run_id} measured for "

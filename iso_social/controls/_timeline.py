@@ -16,7 +16,16 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import BusinessCalendar
-from iso_social.domain import AuthorRole, Conversation, Direction, Message, Status, Visibility
+from iso_social.domain import (
+    AuthorRole,
+    Conversation,
+    Direction,
+    FirstReply,
+    Message,
+    ResponseFilter,
+    Status,
+    Visibility,
+)
 
 
 class ResponseParams(BaseModel):
@@ -50,6 +59,35 @@ def first_response(
     return next(
         (m for m in conversation.messages if m.created_at >= after and counts_as_response(m, rule)),
         None,
+    )
+
+
+def response_filter(rule: ResponseParams) -> ResponseFilter:
+    """`rule` as the stored fields a response has (what `counts_as_response` tests)."""
+    internal = {Direction.INTERNAL} if rule.include_internal_notes else set()
+    private = set() if rule.include_private else {Visibility.PRIVATE}
+    return ResponseFilter(
+        directions=frozenset({Direction.OUTBOUND, *internal}),
+        roles=frozenset(rule.roles),
+        visibilities=frozenset(Visibility) - private,
+        automated=rule.include_automated,
+    )
+
+
+def first_reply(conversation: Conversation, rule: ResponseParams) -> FirstReply | None:
+    """The conversation's first customer message and first response after it under `rule`;
+    None without a customer message."""
+    first = conversation.first_customer_message
+    if first is None:
+        return None
+    reply = first_response(conversation, first.created_at, rule)
+    return FirstReply(
+        conversation.conversation_id,
+        conversation.channel,
+        first.message_id,
+        first.created_at,
+        None if reply is None else reply.message_id,
+        None if reply is None else reply.created_at,
     )
 
 

@@ -21,7 +21,9 @@ from iso_social.domain import (
     Call,
     Conversation,
     EvidenceItem,
+    FirstReply,
     Outcome,
+    ResponseFilter,
     Severity,
     Upcoming,
     Window,
@@ -36,6 +38,9 @@ class ControlInput:
     conversations: Sequence[Conversation] = ()
     calls: Sequence[Call] = ()
     calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
+    # what a `FedByFirstReplies` control measures, when the store found it (by its
+    # `reply_filter`) instead of handing over whole conversations; None: use `conversations`
+    first_replies: Sequence[FirstReply] | None = None
 
     def calendar(self, name: str) -> BusinessCalendar:
         """The named calendar; `always` (calendar time) exists unless a policy redefines it."""
@@ -70,6 +75,17 @@ def evaluate_each(control: PerConversation, data: ControlInput, params: Any) -> 
     for conversation in data.conversations:
         control.assess(conversation, data, params, tally)
     return control.conclude(tally, data, params)
+
+
+@runtime_checkable
+class FedByFirstReplies(Protocol):
+    """A control type that needs of each conversation only its first customer message and the
+    first response after it: a check of such controls alone lets the store find those pairs
+    (`ControlInput.first_replies`) rather than read whole conversations."""
+
+    def reply_filter(self, params: Any) -> ResponseFilter:
+        """What counts as a response under `params`."""
+        ...
 
 
 @runtime_checkable
@@ -122,10 +138,21 @@ def time_measures(values: list[float]) -> Mapping[str, float | None]:
 RESPONSE_BANDS = (900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
 
 
+def band_keys(group: str) -> tuple[str, ...]:
+    """The counter names of `group`'s response-time bands, in order, then of "never answered"
+    (for a control counting many times in one group: `keys[band_of(seconds)]`)."""
+    bands = [*map(str, range(len(RESPONSE_BANDS) + 1)), "never"]
+    return tuple(f"band:{group}:{band}" for band in bands)
+
+
+def band_of(seconds: float | None) -> int:
+    """The index in `band_keys` of a measured time (None: never answered)."""
+    return len(RESPONSE_BANDS) + 1 if seconds is None else bisect_left(RESPONSE_BANDS, seconds)
+
+
 def count_band(counts: Counter[str], group: str, seconds: float | None) -> None:
     """Count a measured time (None: never answered) in `group`'s response-time distribution."""
-    band = "never" if seconds is None else str(bisect_left(RESPONSE_BANDS, seconds))
-    counts[f"band:{group}:{band}"] += 1
+    counts[band_keys(group)[band_of(seconds)]] += 1
 
 
 def distribution(counts: Counter[str]) -> dict[str, Any]:

@@ -12,23 +12,35 @@ is nonconforming; one whose deadline has not passed yet is pending and not count
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from iso_social.clock import Duration, format_duration
-from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
+from iso_social.clock import BusinessCalendar, Duration, format_duration
+from iso_social.controls._timeline import (
+    ResponseField,
+    ResponseParams,
+    first_reply,
+    response_filter,
+)
 from iso_social.controls.base import (
     ControlInput,
     Tally,
-    count_band,
+    band_keys,
+    band_of,
     distribution,
-    evaluate_each,
     percent,
     share,
     time_measures,
 )
-from iso_social.domain import Channel, Conversation, EvidenceItem, Outcome
+from iso_social.domain import (
+    Channel,
+    Conversation,
+    EvidenceItem,
+    FirstReply,
+    Outcome,
+    ResponseFilter,
+)
 from iso_social.i18n import N_
 
 
@@ -54,6 +66,35 @@ class FirstResponseTimeParams(BaseModel):
     response: ResponseParams = ResponseField
 
 
+class _Setup(NamedTuple):
+    """What counting a conversation of one channel needs: its calendar and deadline (the
+    channel's own or the control's) and its counter names."""
+
+    calendar: BusinessCalendar
+    deadline: timedelta
+    deadline_s: float
+    basis: str
+    population: str
+    conforming: str
+    bands: tuple[str, ...]
+
+    @classmethod
+    def of(cls, channel: Channel, data: ControlInput, params: FirstResponseTimeParams) -> _Setup:
+        own = params.per_channel.get(channel, ChannelTarget())
+        calendar_name = own.calendar or params.calendar
+        calendar = data.calendar(calendar_name)
+        deadline = own.deadline or params.deadline
+        return cls(
+            calendar,
+            deadline,
+            deadline.total_seconds(),
+            "calendar" if calendar.always else f"business ({calendar_name})",
+            f"channel:{channel.value}:population",
+            f"channel:{channel.value}:conforming",
+            band_keys(channel.value),
+        )
+
+
 class FirstResponseTime:
     """First human reply within the deadline, for a target share of conversations."""
 
@@ -63,7 +104,19 @@ class FirstResponseTime:
 
     def evaluate(self, data: ControlInput, params: FirstResponseTimeParams) -> Outcome:
         """Time each conversation's first human reply and compare the share with the target."""
-        return evaluate_each(self, data, params)
+        tally, setups = Tally(), dict[Channel, _Setup]()
+        if data.first_replies is None:
+            for conversation in data.conversations:
+                if (reply := first_reply(conversation, params.response)) is not None:
+                    self.count(reply, data, params, tally, setups)
+        else:
+            for reply in data.first_replies:
+                self.count(reply, data, params, tally, setups)
+        return self.conclude(tally, data, params)
+
+    def reply_filter(self, params: FirstResponseTimeParams) -> ResponseFilter:
+        """What counts as the first human reply."""
+        return response_filter(params.response)
 
     def assess(
         self,
@@ -73,57 +126,67 @@ class FirstResponseTime:
         tally: Tally,
     ) -> None:
         """Time one conversation's first human reply."""
-        first = conversation.first_customer_message
-        if first is None or first.created_at not in data.window:
+        if (reply := first_reply(conversation, params.response)) is not None:
+            self.count(reply, data, params, tally, {})
+
+    def count(
+        self,
+        reply: FirstReply,
+        data: ControlInput,
+        params: FirstResponseTimeParams,
+        tally: Tally,
+        setups: dict[Channel, _Setup],
+    ) -> None:
+        """Count one conversation's first customer message and first reply (`setups` keeps
+        each channel's deadline and counter names for the next conversation counted)."""
+        asked, window = reply.asked_at, data.window
+        if not window.start <= asked < window.end:
             return
-        own = params.per_channel.get(conversation.channel, ChannelTarget())
-        calendar_name = own.calendar or params.calendar
-        calendar = data.calendar(calendar_name)
-        deadline = own.deadline or params.deadline
-        deadline_s = deadline.total_seconds()
-        basis = "calendar" if calendar.always else f"business ({calendar_name})"
-        channel = conversation.channel.value
-        cid = conversation.conversation_id
-        tally.counts[f"channel:{channel}:population"] += 0  # listed even if all are pending
-        reply = first_response(conversation, first.created_at, params.response)
-        if reply is not None:
-            elapsed = calendar.seconds_between(first.created_at, reply.created_at)
-            tally.counts[f"channel:{channel}:population"] += 1
-            count_band(tally.counts, channel, elapsed)
+        setup = setups.get(reply.channel)
+        if setup is None:
+            setup = setups[reply.channel] = _Setup.of(reply.channel, data, params)
+            tally.counts[setup.population] += 0  # listed even if all are pending
+        calendar, deadline_s, counts = setup.calendar, setup.deadline_s, tally.counts
+        cid = reply.conversation_id
+        if reply.reply_id is not None and reply.reply_at is not None:
+            elapsed = calendar.seconds_between(asked, reply.reply_at)
+            counts[setup.population] += 1
+            counts[setup.bands[band_of(elapsed)]] += 1
             if elapsed <= deadline_s:
-                tally.counts[f"channel:{channel}:conforming"] += 1
+                counts[setup.conforming] += 1
                 tally.passed(cid, elapsed)
             else:
                 tally.failed(
                     cid,
                     EvidenceItem(
                         cid,
-                        (first.message_id, reply.message_id),
+                        (reply.asked_id, reply.reply_id),
                         elapsed,
                         f"first human reply after {format_duration(elapsed)} of "
-                        f"{basis} time; the deadline is {format_duration(deadline_s)}.",
+                        f"{setup.basis} time; the deadline is {format_duration(deadline_s)}.",
                     ),
                     elapsed,
                 )
             return
-        due = calendar.add(first.created_at, deadline)
-        if due > data.window.end:
+        due = calendar.add(asked, setup.deadline)
+        if due > window.end:
             tally.waiting(cid, due)
             return
-        tally.counts["unanswered"] += 1
-        tally.counts[f"channel:{channel}:population"] += 1
-        count_band(tally.counts, channel, None)
+        counts["unanswered"] += 1
+        counts[setup.population] += 1
+        counts[setup.bands[band_of(None)]] += 1
         tally.settled = False  # the wait is measured up to the window's end
-        waited = calendar.seconds_between(first.created_at, data.window.end)
+        waited = calendar.seconds_between(asked, window.end)
         tally.failed(
             cid,
             EvidenceItem(
                 cid,
-                (first.message_id,),
+                (reply.asked_id,),
                 None,
                 f"no human reply by the end of the audit window; the "
                 f"{format_duration(deadline_s)} deadline passed on "
-                f"{due:%Y-%m-%d %H:%M} UTC ({format_duration(waited)} of {basis} time waited).",
+                f"{due:%Y-%m-%d %H:%M} UTC ({format_duration(waited)} of "
+                f"{setup.basis} time waited).",
             ),
         )
 

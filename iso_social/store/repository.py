@@ -11,9 +11,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import String, func, insert, literal, select, type_coerce, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from iso_social.domain import (
@@ -23,12 +34,16 @@ from iso_social.domain import (
     ROLE_OF,
     STATUS_OF,
     VISIBILITY_OF,
+    AuthorRole,
     Call,
     Channel,
     Conversation,
     Escalation,
+    FirstReply,
     Message,
+    ResponseFilter,
     StatusChange,
+    Visibility,
     Window,
 )
 from iso_social.ingest.base import ParsedRecord, Rejection
@@ -747,6 +762,111 @@ def message_texts(connection: Connection, message_ids: Iterable[str]) -> dict[st
         )
         texts.update((row[0], row[1] or "") for row in rows)
     return texts
+
+
+# The first customer message of each conversation and the first response at or after it, by
+# the response index (`ix_message_response`) without reading the conversations. SQLite has no
+# LATERAL join: the smallest `created_at || message_id` (timestamps are fixed-width text)
+# is the first message in the order `conversations_in` reads them, with its id.
+_FIRST_REPLIES_SQLITE = """
+WITH first_in AS (
+  SELECT m.conversation_id AS cid, MIN(c.channel) AS channel,
+         MIN(m.created_at || m.message_id) AS asked
+  FROM message m JOIN conversation c ON c.conversation_id = m.conversation_id
+  WHERE {channels} m.direction = 'inbound' AND m.author_role = 'customer'
+    AND m.created_at < :end
+  GROUP BY m.conversation_id
+)
+SELECT f.cid, f.channel, f.asked,
+  (SELECT MIN(r.created_at || r.message_id) FROM message r
+   WHERE r.conversation_id = f.cid AND r.direction IN :directions {filters}
+     AND r.created_at >= substr(f.asked, 1, 26) AND r.created_at < :end) AS reply
+FROM first_in f WHERE f.asked >= :start
+"""
+_FIRST_REPLIES_POSTGRESQL = """
+WITH first_in AS (
+  SELECT DISTINCT ON (m.conversation_id) m.conversation_id AS cid, c.channel AS channel,
+         m.message_id AS asked_id, m.created_at AS asked_at
+  FROM message m JOIN conversation c ON c.conversation_id = m.conversation_id
+  WHERE {channels} m.direction = 'inbound' AND m.author_role = 'customer'
+    AND m.created_at < :end
+  ORDER BY m.conversation_id, m.created_at, m.message_id
+)
+SELECT f.cid, f.channel, f.asked_id, f.asked_at, r.message_id, r.created_at
+FROM first_in f LEFT JOIN LATERAL (
+  SELECT r.message_id, r.created_at FROM message r
+  WHERE r.conversation_id = f.cid AND r.direction IN :directions {filters}
+    AND r.created_at >= f.asked_at AND r.created_at < :end
+  ORDER BY r.created_at, r.message_id LIMIT 1
+) r ON true
+WHERE f.asked_at >= :start
+"""
+
+
+_MOMENTS = ("start", "end")
+_CONVERSATION_ID = attrgetter("conversation_id")
+
+
+def first_replies(
+    connection: Connection,
+    window: Window,
+    channels: Iterable[Channel],
+    responses: ResponseFilter,
+) -> list[FirstReply]:
+    """Each conversation (of `channels`; all when empty) whose first customer message lies in
+    the window, with the first message at or after it that `responses` matches, before the
+    window's end: what `first_reply` finds in a conversation of `conversations_in`, ordered by
+    conversation id as they are."""
+    sqlite = connection.dialect.name == "sqlite"
+    values: dict[str, Any] = {
+        "start": sqlite_timestamp(window.start) if sqlite else window.start,
+        "end": sqlite_timestamp(window.end) if sqlite else window.end,
+        "directions": sorted(d.value for d in responses.directions),
+    }
+    filters = []  # a condition every message meets is left out (it would slow the search)
+    if responses.roles != frozenset(AuthorRole):
+        filters.append("AND r.author_role IN :roles")
+        values["roles"] = sorted(r.value for r in responses.roles)
+    if responses.visibilities != frozenset(Visibility):
+        filters.append("AND r.visibility IN :visibilities")
+        values["visibilities"] = sorted(v.value for v in responses.visibilities)
+    if not responses.automated:
+        filters.append("AND r.automated = false")
+    if wanted := sorted(c.value for c in channels):
+        values["channels"] = wanted
+    query = text(
+        (_FIRST_REPLIES_SQLITE if sqlite else _FIRST_REPLIES_POSTGRESQL).format(
+            channels="c.channel IN :channels AND" if wanted else "", filters=" ".join(filters)
+        )
+    ).bindparams(*(bindparam(name, expanding=True) for name in values if name not in _MOMENTS))
+    rows = connection.execute(query, values)
+    if sqlite:
+        parse = datetime.fromisoformat
+        found = [
+            FirstReply(
+                cid,
+                CHANNEL_OF[channel],
+                asked[26:],
+                parse(asked[:26] + "+00:00"),
+                None if reply is None else reply[26:],
+                None if reply is None else parse(reply[:26] + "+00:00"),
+            )
+            for cid, channel, asked, reply in rows
+        ]
+    else:
+        found = [
+            FirstReply(
+                cid,
+                CHANNEL_OF[channel],
+                asked_id,
+                asked_at.astimezone(UTC),
+                reply_id,
+                None if reply_at is None else reply_at.astimezone(UTC),
+            )
+            for cid, channel, asked_id, asked_at, reply_id, reply_at in rows
+        ]
+    found.sort(key=_CONVERSATION_ID)
+    return found
 
 
 def calls_in(connection: Connection, window: Window) -> list[Call]:

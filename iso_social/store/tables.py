@@ -92,8 +92,9 @@ class MessageRow(SQLModel, table=True):
     __tablename__ = "message"
     # The checks read a conversation's messages in time order and search for responses by
     # direction, role, automation and visibility: one covering index answers both without
-    # touching the table. Windows are selected through `conversation`, so `created_at` has no
-    # index of its own (it cost a third of the insert time and no query used it).
+    # touching the table, with the ids of the first messages it finds (`first_replies`).
+    # Windows are selected through `conversation`, so `created_at` has no index of its own
+    # (it cost a third of the insert time and no query used it).
     __table_args__ = (
         Index(
             "ix_message_response",
@@ -103,6 +104,7 @@ class MessageRow(SQLModel, table=True):
             "automated",
             "visibility",
             "created_at",
+            "message_id",
         ),
         # the newest purge, which incremental checks compare (a partial index: empty until
         # a retention purge, so it costs an ingest nothing)
