@@ -209,15 +209,15 @@ def _read_in_worker(
     """The worker process: every batch of `_batches` down the pipe, or the error that
     stopped it (never a message quoting the file's content). Its garbage collector is off:
     the records it makes are freed by reference counting as each batch is sent, and the
-    collector's walks over them cost a sixth of its time. SQLite's rows hold only strings,
-    numbers, booleans and None, so they cross as `marshal` bytes (three times faster to write
-    than a pickle; both ends are the same interpreter); PostgreSQL's hold datetimes."""
+    collector's walks over them cost a sixth of its time. Rows hold only strings, numbers,
+    booleans and None (`batch_rows`), so they cross as `marshal` bytes (three times faster to
+    write than a pickle; both ends are the same interpreter)."""
     gc.disable()
     try:
         for kind, content, size in _batches(
             path, log_formats()[fmt_name], options, strict, ingest_id, sqlite
         ):
-            if kind == "rows" and sqlite:
+            if kind == "rows":
                 kind, content = "packed", marshal.dumps(dict(content))
             send.send((kind, content, size))
     except IsoSocialError as exc:

@@ -113,6 +113,43 @@ def test_same_id_with_other_content_is_a_conflict_not_an_overwrite(
     assert text == "hello"
 
 
+def test_a_conflict_names_a_moved_timestamp(db_url: str, tmp_path: Path) -> None:
+    load(db_url, sample(tmp_path))
+    changed = write_jsonl(
+        tmp_path / "moved.jsonl",
+        [canonical_message("m1", "2026-10-01T10:00:01+02:00", text="hello")],
+    )
+    summary = load(db_url, changed).files[0]
+    assert summary.conflicts == 1
+    assert "already stored with a different created_at (" in summary.rejected[0].reason
+
+
+@pytest.mark.postgres
+def test_postgresql_copies_straight_into_the_tables_until_a_key_is_already_there(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, bool, int | None]] = []
+    copy_rows = repository._copy_rows
+
+    def spy(*args: object, direct: bool = False) -> int | None:
+        inserted = copy_rows(*args, direct=direct)  # type: ignore[arg-type]
+        calls.append((str(args[1]), direct, inserted))
+        return inserted
+
+    monkeypatch.setattr(repository, "_copy_rows", spy)
+    db_url = pg_url
+    first = [canonical_message(f"m{i}", f"2026-10-01T10:00:{i:02d}Z") for i in range(6)]
+    load(db_url, write_jsonl(tmp_path / "a.jsonl", first))
+    assert ("message", True, 6) in calls and ("message", False, 6) not in calls
+    calls.clear()
+    overlapping = [*first[3:], canonical_message("m9", "2026-10-01T10:00:09Z")]
+    summary = load(db_url, write_jsonl(tmp_path / "b.jsonl", overlapping)).files[0]
+    assert ("message", True, None) in calls  # undone, then through the staging table
+    assert ("message", False, 1) in calls
+    assert summary.messages_stored == 1 and summary.duplicates == 3
+    assert count(db_url, MESSAGE) == 7
+
+
 def test_duplicates_inside_one_file(db_url: str, tmp_path: Path) -> None:
     path = write_jsonl(
         tmp_path / "dup.jsonl",
@@ -239,4 +276,5 @@ def test_message_rows_hold_the_timestamps_and_digests_records_have(moment: datet
     assert row[7] == repository.sqlite_timestamp(moment)
     assert row[11] == record_digest(message)
     (row,) = repository.batch_rows([ParsedRecord(1, message)], 7, sqlite=False)["message"]
-    assert row[7] == moment
+    assert row[7] == repository.sqlite_timestamp(moment) + "+00"
+    assert datetime.fromisoformat(row[7]) == moment
