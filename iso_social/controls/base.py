@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -28,6 +28,9 @@ from iso_social.domain import (
     Upcoming,
     Window,
 )
+
+P = TypeVar("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,24 @@ class ControlInput:
         if name == "always":
             return calendar_for(None)
         raise KeyError(name)
+
+
+def per_params(build: Callable[[P], T]) -> Callable[[P], T]:
+    """`build(params)` once per parameters object, found by identity: `functools.cache` would
+    hash the frozen model, walking every field, for every conversation assessed."""
+    memo: dict[int, tuple[P, T]] = {}
+
+    def built(params: P) -> T:
+        hit = memo.get(id(params))
+        if hit is not None and hit[0] is params:  # kept alive here, so its id is not reused
+            return hit[1]
+        if len(memo) >= 64:
+            memo.clear()
+        value = build(params)
+        memo[id(params)] = (params, value)
+        return value
+
+    return built
 
 
 @runtime_checkable

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from iso_social.clock import BusinessCalendar, Duration, format_duration
-from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
+from iso_social.controls.base import ControlInput, Tally, evaluate_each, per_params, percent
 from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Status
 from iso_social.i18n import N_
 
@@ -99,7 +98,7 @@ def _words(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
 
 
-@cache
+@per_params
 def _path(
     params: EscalationPathParams,
 ) -> tuple[dict[str, int], tuple[tuple[Trigger, re.Pattern[str] | None], ...]]:

@@ -12,6 +12,7 @@ for your PIN") are not requests. Detection is by phrase lists, documented in doc
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,6 +54,7 @@ PRIVATE = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)  # canned replies are published word for word many times
 def asks_for_data(text: str) -> bool:
     """A request verb governing a personal-data term within a few words ("can you confirm your
     date of birth", "nos indicas tu número de tarjeta"), not a statement that it is never asked

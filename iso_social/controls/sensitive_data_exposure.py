@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._detectors import detect
-from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
+from iso_social.controls.base import ControlInput, Tally, evaluate_each, per_params, percent
 from iso_social.domain import (
     AuthorRole,
     Conversation,
@@ -71,6 +71,15 @@ def _remedy(messages: tuple[Message, ...], after: Message, within: timedelta) ->
     return None
 
 
+@per_params
+def _detector_sets(
+    params: SensitiveDataExposureParams,
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The detectors for customers' and agents' messages and the allowed values, as the sets
+    `detect` takes (built once, not for every message)."""
+    return frozenset(params.detectors), frozenset(params.agent_detectors), frozenset(params.allow)
+
+
 class SensitiveDataExposure:
     """Personal data in public messages: never by agents, promptly handled when by customers."""
 
@@ -90,13 +99,13 @@ class SensitiveDataExposure:
         tally: Tally,
     ) -> None:
         """Scan one conversation's public messages in the window."""
-        within = format_duration(params.action_within.total_seconds())
+        customers, agents, allow = _detector_sets(params)
         for message in conversation.messages:
             if message.visibility is not Visibility.PUBLIC or message.created_at not in data.window:
                 continue
             by_customer = message.direction is Direction.INBOUND
-            wanted = params.detectors if by_customer else params.agent_detectors
-            detections = detect(message.text, wanted, params.region, params.allow)
+            wanted = customers if by_customer else agents
+            detections = detect(message.text, wanted, params.region, allow)
             for detection in detections:
                 tally.counts[f"detected_{detection.detector}"] += 1
             what = ", ".join(sorted({d.masked for d in detections}))
@@ -117,7 +126,8 @@ class SensitiveDataExposure:
                     EvidenceItem(
                         *ids,
                         f"a customer posted personal data in public ({what}); no agent "
-                        f"asked to delete it or moved to a private channel within {within}.",
+                        "asked to delete it or moved to a private channel within "
+                        f"{format_duration(params.action_within.total_seconds())}.",
                     ),
                 )
             else:
