@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
@@ -159,6 +160,7 @@ def time_measures(values: list[float]) -> Mapping[str, float | None]:
 RESPONSE_BANDS = (900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
 
 
+@lru_cache(maxsize=256)
 def band_keys(group: str) -> tuple[str, ...]:
     """The counter names of `group`'s response-time bands, in order, then of "never answered"
     (for a control counting many times in one group: `keys[band_of(seconds)]`)."""

@@ -80,10 +80,10 @@ class _Setup(NamedTuple):
 
     @classmethod
     def of(cls, channel: Channel, data: ControlInput, params: FirstResponseTimeParams) -> _Setup:
-        own = params.per_channel.get(channel, ChannelTarget())
-        calendar_name = own.calendar or params.calendar
+        own = params.per_channel.get(channel)
+        calendar_name = (own and own.calendar) or params.calendar
         calendar = data.calendar(calendar_name)
-        deadline = own.deadline or params.deadline
+        deadline = (own and own.deadline) or params.deadline
         return cls(
             calendar,
             deadline,

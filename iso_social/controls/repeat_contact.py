@@ -38,6 +38,21 @@ def _resolved_before(conversation: Conversation, moment: datetime) -> bool:
     return any(s.status in _DONE and s.created_at < moment for s in conversation.statuses)
 
 
+def _latest_open(
+    contacts: list[tuple[datetime, Conversation]], index: int, since: datetime
+) -> tuple[datetime, Conversation] | None:
+    """The latest of a customer's contacts before `contacts[index]` (in time order) made at or
+    after `since` and not resolved before it."""
+    moment = contacts[index][0]
+    for earlier in range(index - 1, -1, -1):
+        when, conversation = contacts[earlier]
+        if when < since:
+            return None  # the rest are earlier still
+        if not _resolved_before(conversation, moment):
+            return when, conversation
+    return None
+
+
 class RepeatContact:
     """Share of contacts that are not a repeat about an unresolved case."""
 
@@ -60,15 +75,11 @@ class RepeatContact:
                 if moment not in data.window:
                     continue
                 cid = conversation.conversation_id
-                earlier = [
-                    (when, c)
-                    for when, c in contacts[:index]
-                    if moment - when <= params.within and not _resolved_before(c, moment)
-                ]
-                if not earlier:
+                earlier = _latest_open(contacts, index, moment - params.within)
+                if earlier is None:
                     tally.passed(cid)
                     continue
-                when, previous = earlier[-1]
+                when, previous = earlier
                 gap = (moment - when).total_seconds()
                 repeaters.add(customer)
                 tally.failed(
