@@ -285,9 +285,10 @@ class _FileLoad:
         self.ingest_id = repository.begin_ingest(connection, str(path), fmt.name, now_utc())
         self.rejected: list[Rejection] = []
         self.conversations: set[str] = set()
+        self.spans = repository.ConversationSpans()  # written by `finish`
 
     def store(self, rows: repository.Rows) -> None:
-        result = repository.store_rows(self.connection, self.ingest_id, rows)
+        result = repository.store_rows(self.connection, self.ingest_id, rows, self.spans)
         summary = self.summary
         summary.messages_stored += result.stored["message"]
         summary.other_stored += sum(n for kind, n in result.stored.items() if kind != "message")
@@ -297,6 +298,7 @@ class _FileLoad:
         self.conversations.update(result.conversation_ids)
 
     def finish(self, reading: _Reading) -> FileSummary:
+        self.spans.write(self.connection)
         summary = self.summary
         summary.records_read = reading.records_read
         summary.first_at, summary.last_at = reading.first_at, reading.last_at

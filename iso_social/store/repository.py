@@ -397,8 +397,15 @@ def _postgresql_timestamp_or_none(value: datetime | None) -> str | None:
 _DIRECT_COPY = "iso_social: ingest that met a stored key"  # key of `Connection.info`
 
 
-def store_rows(connection: Connection, ingest_id: int, by_kind: Rows) -> BatchResult:
-    """Store a batch's rows (of `batch_rows`); duplicates are skipped and conflicts reported."""
+def store_rows(
+    connection: Connection,
+    ingest_id: int,
+    by_kind: Rows,
+    spans: ConversationSpans | None = None,
+) -> BatchResult:
+    """Store a batch's rows (of `batch_rows`); duplicates are skipped and conflicts reported.
+    The stored messages' conversations are merged into `spans`, for the caller to `write`
+    before it commits, or written at once without it."""
     result = BatchResult()
     for kind, rows in by_kind.items():
         if connection.dialect.name == "postgresql":
@@ -427,7 +434,12 @@ def store_rows(connection: Connection, ingest_id: int, by_kind: Rows) -> BatchRe
         )
         result.stored[kind] += len(stored)
         if kind == "message":
-            _upsert_conversations(connection, stored)
+            if spans is None:
+                ConversationSpans(stored).write(connection)
+            else:
+                spans.add(stored)
+                if len(spans) >= spans.LIMIT:
+                    spans.write(connection)
             result.conversation_ids.update(row[1] for row in stored)
     return result
 
@@ -500,26 +512,47 @@ def _differing_fields(connection: Connection, kind: str, row: tuple[Any, ...]) -
     return [c for c, old in zip(columns, stored, strict=True) if old != incoming[c]]
 
 
-def _upsert_conversations(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Merge the stored message rows' conversations: channel and time of the first message,
-    time of the last (timestamps as the rows hold them: text in time order on SQLite)."""
-    spans: dict[str, list[Any]] = {}
-    for row in rows:
-        cid, channel, created = row[1], row[2], row[7]
-        span = spans.get(cid)
-        if span is None:
-            spans[cid] = [channel, created, created]
+class ConversationSpans:
+    """Stored message rows' conversations, merged in memory (channel and time of the first
+    message, time of the last; timestamps as the rows hold them, text in time order) until
+    `write` merges them into the store. A conversation's messages arrive over several batches
+    of a file: merging its span once, not once per batch, saves a third of the upserts."""
+
+    LIMIT = 100_000  # conversations kept before they are written (about 35 MB)
+
+    def __init__(self, rows: Sequence[tuple[Any, ...]] = ()) -> None:
+        self.spans: dict[str, list[Any]] = {}
+        self.add(rows)
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Merge message rows (of `batch_rows`) into the spans."""
+        spans = self.spans
+        for row in rows:
+            cid, channel, created = row[1], row[2], row[7]
+            span = spans.get(cid)
+            if span is None:
+                spans[cid] = [channel, created, created]
+            else:
+                if created < span[1]:
+                    span[0], span[1] = channel, created
+                if created > span[2]:
+                    span[2] = created
+
+    def write(self, connection: Connection) -> None:
+        """Merge the spans into the conversation table and forget them."""
+        if not self.spans:
+            return
+        merged = [(cid, *span) for cid, span in self.spans.items()]
+        self.spans = {}
+        if connection.dialect.name == "postgresql":
+            _copy_rows(
+                connection, "conversation", _CONVERSATION_COLUMNS, merged, _MERGE_CONVERSATION
+            )
         else:
-            if created < span[1]:
-                span[0], span[1] = channel, created
-            span[2] = max(span[2], created)
-    if not spans:
-        return
-    merged = [(cid, channel, first, last) for cid, (channel, first, last) in spans.items()]
-    if connection.dialect.name == "postgresql":
-        _copy_rows(connection, "conversation", _CONVERSATION_COLUMNS, merged, _MERGE_CONVERSATION)
-    else:
-        connection.exec_driver_sql(_UPSERT_CONVERSATION, merged)
+            connection.exec_driver_sql(_UPSERT_CONVERSATION, merged)
 
 
 def activity_span(connection: Connection) -> tuple[datetime | None, datetime | None]:

@@ -278,3 +278,40 @@ def test_message_rows_hold_the_timestamps_and_digests_records_have(moment: datet
     (row,) = repository.batch_rows([ParsedRecord(1, message)], 7, sqlite=False)["message"]
     assert row[7] == repository.sqlite_timestamp(moment) + "+00"
     assert datetime.fromisoformat(row[7]) == moment
+
+
+@pytest.mark.parametrize("limit", [2, 1000], ids=["written-mid-file", "written-at-the-end"])
+def test_conversation_spans_merge_across_batches_and_files(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    from iso_social.store import loader
+    from iso_social.store.tables import CONVERSATION
+
+    monkeypatch.setattr(loader, "BATCH_SIZE", 3)  # a conversation's messages in many batches
+    monkeypatch.setattr(repository.ConversationSpans, "LIMIT", limit)
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    records = [
+        canonical_message(
+            f"m{i}",
+            (start + timedelta(minutes=(i * 37) % 101)).isoformat(),  # out of time order
+            conversation_id=f"c{i % 4}",
+            channel="email" if i % 7 == 0 else "twitter",
+        )
+        for i in range(40)
+    ]
+    load(db_url, write_jsonl(tmp_path / "a.jsonl", records[:25]))
+    load(db_url, write_jsonl(tmp_path / "b.jsonl", records[25:]))
+    expected = {}
+    for record in records:
+        moment = datetime.fromisoformat(record["created_at"])
+        cid = record["conversation_id"]
+        channel, first, last = expected.get(cid, (record["channel"], moment, moment))
+        if moment < first:
+            channel, first = record["channel"], moment
+        expected[cid] = (channel, first, max(last, moment))
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        stored = {
+            cid: (channel, first, last)
+            for cid, channel, first, last in connection.execute(select(CONVERSATION))
+        }
+    assert stored == expected
