@@ -661,6 +661,7 @@ def _evaluate_job(index: int) -> Finding:
 
 __all__ = [
     "IncrementalState",
+    "Replies",
     "evaluate_control",
     "evaluate_policy",
     "fingerprint",

@@ -19,17 +19,18 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from iso_social._version import __version__
 from iso_social.check import (
     IncrementalState,
-    ReplyNeed,
+    Replies,
     evaluate_control,
     evaluate_policy,
     reply_needs,
 )
 from iso_social.config import Settings, resource_dir
-from iso_social.domain import Call, Conversation, Finding, FirstReply, Window, now_utc
+from iso_social.domain import Call, Conversation, Finding, Window, now_utc
 from iso_social.errors import CheckError, ConfigError, EvidenceError, IngestError, ReportError
 from iso_social.evidence import ledger, register, retention
 from iso_social.evidence import samples as sampling_store
@@ -40,7 +41,7 @@ from iso_social.evidence.register import FollowUp
 from iso_social.evidence.retention import PurgeResult
 from iso_social.ingest import IngestOptions, detect_log_format, get_log_format
 from iso_social.ingest.mapping import load_mapping
-from iso_social.policy import Policy, load_policies, parse_policy
+from iso_social.policy import Control, Policy, load_policies, parse_policy
 from iso_social.report import REPORTERS, ReportFormat, ReportOptions
 from iso_social.report.base import Branding, PackContext, TrendPoint
 from iso_social.store import repository
@@ -204,22 +205,8 @@ def run_check_with_findings(
         window = resolve_window(engine, start, end, as_of)
         with _many_objects(keep=state is not None):
             controls = [c for p in policies for c in p.controls]
-            needs = reply_needs(controls) if state is None else None
-            replies: dict[ReplyNeed, list[FirstReply]] | None = None
-            conversations: Sequence[Conversation] = ()
-            calls: Sequence[Call] = ()
             with engine.connect() as connection:
-                if needs is not None:  # first-response controls alone: the store pairs them
-                    replies = {n: repository.first_replies(connection, window, *n) for n in needs}
-                elif state is not None:  # read only what changed since the last check
-                    state.loaded = repository.refresh_conversations(
-                        connection, window, state.loaded
-                    )
-                    conversations = state.loaded.ordered()
-                else:
-                    conversations = repository.conversations_in(connection, window)
-                if needs is None:
-                    calls = repository.calls_in(connection, window)
+                conversations, calls, replies = _read_inputs(connection, controls, window, state)
                 inputs = [
                     InputFile(
                         f.path, f.sha256, f.size, f.format, f.records_read, f.stored, f.rejected
@@ -260,6 +247,26 @@ def run_check_with_findings(
                 after=lambda connection, run: register.update_from_run(connection, run, follow_up),
             )
             return recorded, findings
+
+
+def _read_inputs(
+    connection: Connection,
+    controls: Sequence[Control],
+    window: Window,
+    state: IncrementalState | None = None,
+) -> tuple[Sequence[Conversation], Sequence[Call], Replies | None]:
+    """What the controls evaluate: the first replies the store pairs when every control is fed
+    by them (`check.reply_needs`); else the window's conversations (with `state`, only those
+    that changed since the last check are read again) and calls."""
+    needs = reply_needs(controls) if state is None else None
+    if needs is not None:
+        return (), (), {need: repository.first_replies(connection, window, *need) for need in needs}
+    if state is not None:
+        state.loaded = repository.refresh_conversations(connection, window, state.loaded)
+        conversations = state.loaded.ordered()
+    else:
+        conversations = repository.conversations_in(connection, window)
+    return conversations, repository.calls_in(connection, window), None
 
 
 def check_comparable(db: str, reference: str) -> None:
@@ -386,13 +393,8 @@ def _population(engine: Engine, run: RecordedRun, recorded: dict[str, Any]) -> l
         datetime.fromisoformat(run.document["window"]["to"]),
     )
     with engine.connect() as connection:
-        if (needs := reply_needs([control])) is not None:
-            replies = {n: repository.first_replies(connection, window, *n) for n in needs}
-            finding = evaluate_control(control, policy, window, (), (), replies=replies)
-        else:
-            conversations = repository.conversations_in(connection, window)
-            calls = repository.calls_in(connection, window)
-            finding = evaluate_control(control, policy, window, conversations, calls)
+        conversations, calls, replies = _read_inputs(connection, [control], window)
+    finding = evaluate_control(control, policy, window, conversations, calls, replies=replies)
     if finding.outcome.population != recorded["population"]:
         raise EvidenceError(
             f"the store no longer holds the population run {run.run_id} measured for "
