@@ -270,8 +270,9 @@ class FirstReply:
     channel: Channel
     asked_id: str
     asked_at: datetime
-    reply_id: str | None = None
-    reply_at: datetime | None = None
+    asked_visibility: Visibility
+    reply_id: str | None
+    reply_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

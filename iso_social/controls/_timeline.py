@@ -86,6 +86,7 @@ def first_reply(conversation: Conversation, rule: ResponseParams) -> FirstReply 
         conversation.channel,
         first.message_id,
         first.created_at,
+        first.visibility,
         None if reply is None else reply.message_id,
         None if reply is None else reply.created_at,
     )

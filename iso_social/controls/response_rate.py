@@ -15,9 +15,21 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
-from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
+from iso_social.controls._timeline import (
+    ResponseField,
+    ResponseParams,
+    first_reply,
+    response_filter,
+)
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
-from iso_social.domain import Conversation, EvidenceItem, Outcome, Visibility
+from iso_social.domain import (
+    Conversation,
+    EvidenceItem,
+    FirstReply,
+    Outcome,
+    ResponseFilter,
+    Visibility,
+)
 from iso_social.i18n import N_
 
 
@@ -41,7 +53,16 @@ class ResponseRate:
 
     def evaluate(self, data: ControlInput, params: ResponseRateParams) -> Outcome:
         """Count the contacts that were answered."""
-        return evaluate_each(self, data, params)
+        if data.first_replies is None:
+            return evaluate_each(self, data, params)
+        tally = Tally()
+        for reply in data.first_replies:
+            self.count(reply, data, params, tally)
+        return self.conclude(tally, data, params)
+
+    def reply_filter(self, params: ResponseRateParams) -> ResponseFilter:
+        """What counts as a reply."""
+        return response_filter(params.response)
 
     def assess(
         self,
@@ -51,21 +72,27 @@ class ResponseRate:
         tally: Tally,
     ) -> None:
         """Count one conversation's contact: answered, ignored or still in its grace period."""
-        first = conversation.first_customer_message
-        if first is None or first.created_at not in data.window:
+        if (reply := first_reply(conversation, params.response)) is not None:
+            self.count(reply, data, params, tally)
+
+    def count(
+        self, reply: FirstReply, data: ControlInput, params: ResponseRateParams, tally: Tally
+    ) -> None:
+        """Count a contact by its first customer message and first reply."""
+        if reply.asked_at not in data.window:
             return
-        if params.public_only and first.visibility is not Visibility.PUBLIC:
+        if params.public_only and reply.asked_visibility is not Visibility.PUBLIC:
             return
-        cid = conversation.conversation_id
-        if first_response(conversation, first.created_at, params.response) is not None:
+        cid = reply.conversation_id
+        if reply.reply_id is not None:
             tally.passed(cid)
-        elif data.window.end - first.created_at < params.grace:
+        elif data.window.end - reply.asked_at < params.grace:
             tally.wait()
         else:
             tally.failed(
                 cid,
                 EvidenceItem(
-                    cid, (first.message_id,), None, "the customer's message was never answered."
+                    cid, (reply.asked_id,), None, "the customer's message was never answered."
                 ),
             )
 

@@ -840,17 +840,18 @@ def message_texts(connection: Connection, message_ids: Iterable[str]) -> dict[st
 # The first customer message of each conversation and the first response at or after it, by
 # the response index (`ix_message_response`) without reading the conversations. SQLite has no
 # LATERAL join: the smallest `created_at || message_id` (timestamps are fixed-width text)
-# is the first message in the order `conversations_in` reads them, with its id.
+# is the first message in the order `conversations_in` reads them, with its id; with one
+# min() and a unique key, SQLite takes the query's other (bare) columns from that very row.
 _FIRST_REPLIES_SQLITE = """
 WITH first_in AS (
-  SELECT m.conversation_id AS cid, MIN(c.channel) AS channel,
+  SELECT m.conversation_id AS cid, c.channel AS channel, m.visibility AS visibility,
          MIN(m.created_at || m.message_id) AS asked
   FROM message m JOIN conversation c ON c.conversation_id = m.conversation_id
   WHERE {channels} m.direction = 'inbound' AND m.author_role = 'customer'
     AND m.created_at < :end
   GROUP BY m.conversation_id
 )
-SELECT f.cid, f.channel, f.asked,
+SELECT f.cid, f.channel, f.asked, f.visibility,
   (SELECT MIN(r.created_at || r.message_id) FROM message r
    WHERE r.conversation_id = f.cid AND r.direction IN :directions {filters}
      AND r.created_at >= substr(f.asked, 1, 26) AND r.created_at < :end) AS reply
@@ -859,13 +860,13 @@ FROM first_in f WHERE f.asked >= :start
 _FIRST_REPLIES_POSTGRESQL = """
 WITH first_in AS (
   SELECT DISTINCT ON (m.conversation_id) m.conversation_id AS cid, c.channel AS channel,
-         m.message_id AS asked_id, m.created_at AS asked_at
+         m.message_id AS asked_id, m.created_at AS asked_at, m.visibility AS visibility
   FROM message m JOIN conversation c ON c.conversation_id = m.conversation_id
   WHERE {channels} m.direction = 'inbound' AND m.author_role = 'customer'
     AND m.created_at < :end
   ORDER BY m.conversation_id, m.created_at, m.message_id
 )
-SELECT f.cid, f.channel, f.asked_id, f.asked_at, r.message_id, r.created_at
+SELECT f.cid, f.channel, f.asked_id, f.asked_at, f.visibility, r.message_id, r.created_at
 FROM first_in f LEFT JOIN LATERAL (
   SELECT r.message_id, r.created_at FROM message r
   WHERE r.conversation_id = f.cid AND r.direction IN :directions {filters}
@@ -921,10 +922,11 @@ def first_replies(
                 CHANNEL_OF[channel],
                 asked[26:],
                 parse(asked[:26] + "+00:00"),
+                VISIBILITY_OF[visibility],
                 None if reply is None else reply[26:],
                 None if reply is None else parse(reply[:26] + "+00:00"),
             )
-            for cid, channel, asked, reply in rows
+            for cid, channel, asked, visibility, reply in rows
         ]
     else:
         found = [
@@ -933,10 +935,11 @@ def first_replies(
                 CHANNEL_OF[channel],
                 asked_id,
                 asked_at.astimezone(UTC),
+                VISIBILITY_OF[visibility],
                 reply_id,
                 None if reply_at is None else reply_at.astimezone(UTC),
             )
-            for cid, channel, asked_id, asked_at, reply_id, reply_at in rows
+            for cid, channel, asked_id, asked_at, visibility, reply_id, reply_at in rows
         ]
     found.sort(key=_CONVERSATION_ID)
     return found

@@ -1,7 +1,7 @@
 """The store's first replies (`first_replies`) are what `first_reply` finds in the conversations
 `conversations_in` reads, on both databases, for every kind of response rule; a check of
-first-response controls alone uses them and gives the findings a check over conversations
-gives."""
+first-reply controls alone (`first_response_time`, `response_rate`) uses them and gives the
+findings a check over conversations gives."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from iso_social import pipeline
 from iso_social.check import evaluate_policy
 from iso_social.controls._timeline import ResponseParams, first_reply, response_filter
-from iso_social.domain import AuthorRole, Channel, FirstReply, Window
+from iso_social.domain import AuthorRole, Channel, FirstReply, Visibility, Window
 from iso_social.policy import load_policies
 from iso_social.store import repository
 from iso_social.store.database import opened_engine
@@ -51,6 +51,9 @@ def _edge_cases() -> list[dict[str, Any]]:
         msg("tie-a", "x-tie", day),
         msg("tie-r2", "x-tie", later, **out),
         msg("tie-r1", "x-tie", later, **out),
+        # tied first messages of different visibility: the smaller id's is the first's
+        msg("vis-b", "x-vis", day),
+        msg("vis-a", "x-vis", day, visibility="private"),
         # a reply at the very moment of the question counts
         msg("same-q", "x-same", day),
         msg("same-r", "x-same", day, **out),
@@ -118,6 +121,10 @@ def test_the_edge_cases_pair_as_the_rules_say(stored: str) -> None:
     assert plain["x-early"] == ("early-q", None)
     assert plain["x-mail"] == ("mail-q", "mail-r")
     assert not {"x-before", "x-none", "x-after"} & plain.keys()
+    with opened_engine(stored) as engine, engine.connect() as connection:
+        found = repository.first_replies(connection, WINDOW, (), response_filter(ResponseParams()))
+    tied = next(r for r in found if r.conversation_id == "x-vis")
+    assert (tied.asked_id, tied.asked_visibility) == ("vis-a", Visibility.PRIVATE)
     assert pairs(ResponseParams(include_private=False))["x-kinds"] == ("kinds-q", None)
     bots = ResponseParams(roles=(AuthorRole.BOT,), include_private=False)
     assert pairs(bots)["x-kinds"] == ("kinds-q", "kinds-bot")
@@ -155,6 +162,18 @@ controls:
     clauses: ["ISO 9001:2015 8.2.1"]
     severity: major
     params: {deadline: 1h, target: 0.9}
+  - id: RR-ALL
+    type: response_rate
+    title: Public contacts get a reply
+    clauses: ["ISO 10002:2018 8.3"]
+    severity: major
+    params: {target: 0.9, grace: 2h}
+  - id: RR-EVERY
+    type: response_rate
+    title: Every contact gets a reply from an agent or a bot
+    clauses: ["ISO 10002:2018 8.3"]
+    severity: minor
+    params: {target: 0.9, public_only: false, response: {roles: [agent, bot]}}
   - id: FRT-TW-PUBLIC
     type: first_response_time
     title: Public first reply on Twitter within 30 minutes
@@ -169,7 +188,7 @@ controls:
 """
 
 
-def test_a_check_of_first_response_controls_alone_reads_no_conversation(
+def test_a_check_of_first_reply_controls_alone_reads_no_conversation(
     stored: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "policies" / "frt.yaml"
@@ -181,7 +200,7 @@ def test_a_check_of_first_response_controls_alone_reads_no_conversation(
     expected = evaluate_policy(policies, WINDOW, conversations)
 
     def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a check of first-response controls read whole conversations")
+        raise AssertionError("a check of first-reply controls read whole conversations")
 
     monkeypatch.setattr(repository, "conversations_in", refuse)
     monkeypatch.setattr(repository, "calls_in", refuse)
@@ -191,4 +210,9 @@ def test_a_check_of_first_response_controls_alone_reads_no_conversation(
     assert findings == expected
     assert all(f.outcome.population > 100 for f in findings)
     assert any(f.outcome.evidence for f in findings)
-    assert [c["id"] for c in run.document["controls"]] == ["FRT-ALL", "FRT-TW-PUBLIC"]
+    assert [c["id"] for c in run.document["controls"]] == [
+        "FRT-ALL",
+        "FRT-TW-PUBLIC",
+        "RR-ALL",
+        "RR-EVERY",
+    ]
