@@ -162,8 +162,8 @@ RESPONSE_BANDS = (900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
 
 @lru_cache(maxsize=256)
 def band_keys(group: str) -> tuple[str, ...]:
-    """The counter names of `group`'s response-time bands, in order, then of "never answered"
-    (for a control counting many times in one group: `keys[band_of(seconds)]`)."""
+    """The counter names of `group`'s response-time bands, in order, then of "never answered":
+    a measured time counts under `band_keys(group)[band_of(seconds)]` (see `distribution`)."""
     bands = [*map(str, range(len(RESPONSE_BANDS) + 1)), "never"]
     return tuple(f"band:{group}:{band}" for band in bands)
 
@@ -173,13 +173,8 @@ def band_of(seconds: float | None) -> int:
     return len(RESPONSE_BANDS) + 1 if seconds is None else bisect_left(RESPONSE_BANDS, seconds)
 
 
-def count_band(counts: Counter[str], group: str, seconds: float | None) -> None:
-    """Count a measured time (None: never answered) in `group`'s response-time distribution."""
-    counts[band_keys(group)[band_of(seconds)]] += 1
-
-
 def distribution(counts: Counter[str]) -> dict[str, Any]:
-    """The response-time distribution per group counted with `count_band`: band bounds, then
+    """The response-time distribution per group counted under `band_keys`: band bounds, then
     per group the count in each band (the last unbounded) and the number never answered."""
     groups = sorted({key.split(":")[1] for key in counts if key.startswith("band:")})
     return {
