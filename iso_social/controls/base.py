@@ -209,23 +209,6 @@ class Tally:
     counts: Counter[str] = field(default_factory=Counter)
     settled: bool = True
 
-    def absorb(self, other: Tally) -> None:
-        """Add another tally's counts (a conversation's) to this one, in order."""
-        self.conforming += other.conforming
-        self.pending += other.pending
-        # most of a conversation's parts are empty; Counter.update is a Python loop
-        if other.evidence:
-            self.evidence += other.evidence
-        if other.population_ids:
-            self.population_ids += other.population_ids
-        if other.values:
-            self.values += other.values
-        if other.upcoming:
-            self.upcoming += other.upcoming
-        if other.counts:
-            self.counts.update(other.counts)
-        self.settled = self.settled and other.settled
-
     def wait(self) -> None:
         """Count an item whose outcome is not known yet at the window's end."""
         self.pending += 1
