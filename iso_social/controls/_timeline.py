@@ -10,12 +10,13 @@ a later status that is not pending); paused time is not counted against deadline
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import BusinessCalendar
+from iso_social.controls.base import ControlInput
 from iso_social.domain import (
     AuthorRole,
     Conversation,
@@ -90,6 +91,17 @@ def first_reply(conversation: Conversation, rule: ResponseParams) -> FirstReply 
         None if reply is None else reply.message_id,
         None if reply is None else reply.created_at,
     )
+
+
+def first_replies_in(data: ControlInput, rule: ResponseParams) -> Iterator[FirstReply]:
+    """What a control fed by first replies counts: the pairs the store found
+    (`data.first_replies`), else each conversation's under `rule`, in the conversations' order."""
+    if data.first_replies is not None:
+        yield from data.first_replies
+        return
+    for conversation in data.conversations:
+        if (reply := first_reply(conversation, rule)) is not None:
+            yield reply
 
 
 def pauses(conversation: Conversation) -> list[tuple[datetime, datetime | None]]:

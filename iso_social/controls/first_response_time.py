@@ -20,6 +20,7 @@ from iso_social.clock import BusinessCalendar, Duration, format_duration
 from iso_social.controls._timeline import (
     ResponseField,
     ResponseParams,
+    first_replies_in,
     first_reply,
     response_filter,
 )
@@ -105,13 +106,8 @@ class FirstResponseTime:
     def evaluate(self, data: ControlInput, params: FirstResponseTimeParams) -> Outcome:
         """Time each conversation's first human reply and compare the share with the target."""
         tally, setups = Tally(), dict[Channel, _Setup]()
-        if data.first_replies is None:
-            for conversation in data.conversations:
-                if (reply := first_reply(conversation, params.response)) is not None:
-                    self.count(reply, data, params, tally, setups)
-        else:
-            for reply in data.first_replies:
-                self.count(reply, data, params, tally, setups)
+        for reply in first_replies_in(data, params.response):
+            self.count(reply, data, params, tally, setups)
         return self.conclude(tally, data, params)
 
     def reply_filter(self, params: FirstResponseTimeParams) -> ResponseFilter:

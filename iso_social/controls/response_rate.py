@@ -18,10 +18,11 @@ from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import (
     ResponseField,
     ResponseParams,
+    first_replies_in,
     first_reply,
     response_filter,
 )
-from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
+from iso_social.controls.base import ControlInput, Tally, percent
 from iso_social.domain import (
     Conversation,
     EvidenceItem,
@@ -53,10 +54,8 @@ class ResponseRate:
 
     def evaluate(self, data: ControlInput, params: ResponseRateParams) -> Outcome:
         """Count the contacts that were answered."""
-        if data.first_replies is None:
-            return evaluate_each(self, data, params)
         tally = Tally()
-        for reply in data.first_replies:
+        for reply in first_replies_in(data, params.response):
             self.count(reply, data, params, tally)
         return self.conclude(tally, data, params)
 
