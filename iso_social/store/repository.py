@@ -390,7 +390,7 @@ def _sqlite_timestamp_or_none(value: datetime | None) -> str | None:
 
 def _postgresql_timestamp_or_none(value: datetime | None) -> str | None:
     """A timestamp as COPY's text (UTC): faster to write than a datetime, and to send from the
-    worker (see `loader._worker_main`)."""
+    worker (see `loader._read_in_worker`)."""
     return None if value is None else sqlite_timestamp(value) + "+00"
 
 
@@ -877,7 +877,6 @@ WHERE f.asked_at >= :start
 """
 
 
-_MOMENTS = ("start", "end")
 _CONVERSATION_ID = attrgetter("conversation_id")
 
 
@@ -892,11 +891,7 @@ def first_replies(
     window's end: what `first_reply` finds in a conversation of `conversations_in`, ordered by
     conversation id as they are."""
     sqlite = connection.dialect.name == "sqlite"
-    values: dict[str, Any] = {
-        "start": sqlite_timestamp(window.start) if sqlite else window.start,
-        "end": sqlite_timestamp(window.end) if sqlite else window.end,
-        "directions": sorted(d.value for d in responses.directions),
-    }
+    values: dict[str, Any] = {"directions": sorted(d.value for d in responses.directions)}
     filters = []  # a condition every message meets is left out (it would slow the search)
     if responses.roles != frozenset(AuthorRole):
         filters.append("AND r.author_role IN :roles")
@@ -912,19 +907,23 @@ def first_replies(
         (_FIRST_REPLIES_SQLITE if sqlite else _FIRST_REPLIES_POSTGRESQL).format(
             channels="c.channel IN :channels AND" if wanted else "", filters=" ".join(filters)
         )
-    ).bindparams(*(bindparam(name, expanding=True) for name in values if name not in _MOMENTS))
+    ).bindparams(
+        *(bindparam(name, expanding=True) for name in values),
+        bindparam("start", window.start, type_=UTCDateTime),  # as the column stores them
+        bindparam("end", window.end, type_=UTCDateTime),
+    )
     rows = connection.execute(query, values)
-    if sqlite:
-        parse = datetime.fromisoformat
+    moment = _moment_of(connection)
+    if sqlite:  # timestamp text and id run together (see _FIRST_REPLIES_SQLITE)
         found = [
             FirstReply(
                 cid,
                 CHANNEL_OF[channel],
                 asked[26:],
-                parse(asked[:26] + "+00:00"),
+                moment(asked[:26]),
                 VISIBILITY_OF[visibility],
                 None if reply is None else reply[26:],
-                None if reply is None else parse(reply[:26] + "+00:00"),
+                None if reply is None else moment(reply[:26]),
             )
             for cid, channel, asked, visibility, reply in rows
         ]
@@ -934,10 +933,10 @@ def first_replies(
                 cid,
                 CHANNEL_OF[channel],
                 asked_id,
-                asked_at.astimezone(UTC),
+                moment(asked_at),
                 VISIBILITY_OF[visibility],
                 reply_id,
-                None if reply_at is None else reply_at.astimezone(UTC),
+                None if reply_at is None else moment(reply_at),
             )
             for cid, channel, asked_id, asked_at, visibility, reply_id, reply_at in rows
         ]
