@@ -12,7 +12,15 @@ from pathlib import Path
 
 from iso_social.errors import IngestError
 from iso_social.ingest.asterisk_cdr import AsteriskCdr
-from iso_social.ingest.base import IngestOptions, LogFormat, Parsed, ParsedRecord, Rejection
+from iso_social.ingest.base import (
+    IngestOptions,
+    LogFormat,
+    Parsed,
+    ParsedRecord,
+    PlainMessage,
+    PlainMessages,
+    Rejection,
+)
 from iso_social.ingest.callcenter_csv import CallcenterCsv
 from iso_social.ingest.csv import CanonicalCsv
 from iso_social.ingest.eml import Eml
@@ -48,6 +56,8 @@ __all__ = [
     "LogFormat",
     "Parsed",
     "ParsedRecord",
+    "PlainMessage",
+    "PlainMessages",
     "Rejection",
     "detect_log_format",
     "get_log_format",

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
+from datetime import date, datetime, timedelta
+from typing import Any, BinaryIO, ClassVar, NamedTuple, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from iso_social.domain import Record
+from iso_social.domain import (
+    CHANNEL_OF,
+    DIRECTION_OF,
+    ROLE_OF,
+    VISIBILITY_OF,
+    Message,
+    Record,
+)
 
 MAX_RAW_CHARS = 65_536  # raw text kept for a rejected record; longer lines are cut and marked
 
@@ -50,6 +57,46 @@ class Rejection:
 Parsed = ParsedRecord | Rejection
 
 
+class PlainMessage(NamedTuple):
+    """A message written exactly as the canonical format documents, and the line it is on: its
+    fields as plain values, already validated (the enums' values, the time in UTC with its
+    `isoformat()`), for the loader to store without building a `Message` first (a format's
+    `parse_plain`). `parsed()` is the same record as a `ParsedRecord`."""
+
+    line: int
+    message_id: str
+    conversation_id: str
+    channel: str
+    direction: str
+    author: str
+    author_role: str
+    visibility: str
+    created_at: datetime
+    created_iso: str
+    text: str
+    in_reply_to: str | None
+    automated: bool
+
+    def parsed(self) -> ParsedRecord:
+        """The message as a domain record."""
+        return ParsedRecord(
+            self.line,
+            Message(
+                self.message_id,
+                self.conversation_id,
+                CHANNEL_OF[self.channel],
+                DIRECTION_OF[self.direction],
+                self.author,
+                ROLE_OF[self.author_role],
+                VISIBILITY_OF[self.visibility],
+                self.created_at,
+                self.text,
+                self.in_reply_to,
+                self.automated,
+            ),
+        )
+
+
 @dataclass(frozen=True)
 class IngestOptions:
     """Options every format may use; each format ignores the ones it does not need."""
@@ -80,4 +127,17 @@ class LogFormat(Protocol):
 
     def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
         """Yield every record of `stream` in order, valid or rejected."""
+        ...
+
+
+@runtime_checkable
+class PlainMessages(Protocol):
+    """A format that may also yield messages as `PlainMessage`s: one whose messages are
+    mostly written exactly as the canonical format documents, so storing them can skip building
+    domain objects (the loader's fast path for large canonical files)."""
+
+    def parse_plain(
+        self, stream: BinaryIO, options: IngestOptions
+    ) -> Iterator[Parsed | PlainMessage]:
+        """What `parse` yields, with each documented message as a `PlainMessage` instead."""
         ...

@@ -8,8 +8,19 @@ from typing import BinaryIO, ClassVar
 
 import orjson
 
-from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
-from iso_social.ingest.canonical import RecordInvalid, record_from_mapping
+from iso_social.ingest.base import (
+    IngestOptions,
+    Parsed,
+    ParsedRecord,
+    PlainMessage,
+    Rejection,
+)
+from iso_social.ingest.canonical import (
+    RecordInvalid,
+    plain_message,
+    plain_message_json,
+    record_from_mapping,
+)
 
 _BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 4 * 1024 * 1024
@@ -43,6 +54,13 @@ class JsonLines:
 
     def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
         """Yield one parsed record or rejection per non-blank line."""
+        for item in self.parse_plain(stream, options):
+            yield item.parsed() if isinstance(item, PlainMessage) else item
+
+    def parse_plain(
+        self, stream: BinaryIO, options: IngestOptions
+    ) -> Iterator[Parsed | PlainMessage]:
+        """`parse`, with each message written exactly as documented as a `PlainMessage`."""
         for number, raw in enumerate(stream, start=1):
             if number == 1:
                 raw = raw.removeprefix(_BOM)
@@ -51,13 +69,21 @@ class JsonLines:
             if len(raw) > MAX_LINE_BYTES:
                 yield Rejection.of(number, f"line longer than {MAX_LINE_BYTES} bytes", raw)
                 continue
+            plain = plain_message_json(raw, number)
+            if plain is not None:  # most lines: decoded and checked in one pass
+                yield plain
+                continue
             try:
                 data = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 yield Rejection.of(number, _json_reason(exc.msg), raw)
                 continue
-            if not isinstance(data, dict):
+            if type(data) is not dict:
                 yield Rejection.of(number, "a record must be a JSON object {...}", raw)
+                continue
+            plain = plain_message(data, number)
+            if plain is not None:
+                yield plain
                 continue
             try:
                 yield ParsedRecord(number, record_from_mapping(data, options.assume_tz))

@@ -26,7 +26,16 @@ from sqlalchemy.engine import Connection
 
 from iso_social.domain import Call, Escalation, Message, StatusChange, now_utc
 from iso_social.errors import IngestError, IsoSocialError
-from iso_social.ingest import IngestOptions, LogFormat, ParsedRecord, Rejection, log_formats
+from iso_social.ingest import (
+    IngestOptions,
+    LogFormat,
+    Parsed,
+    ParsedRecord,
+    PlainMessage,
+    PlainMessages,
+    Rejection,
+    log_formats,
+)
 from iso_social.ingest.privacy import pseudonymise
 from iso_social.store import repository
 from iso_social.store.database import create_schema, transaction
@@ -148,9 +157,16 @@ def _batches(
     with stream:
         hashing = _HashingReader(stream)
         reader = io.BufferedReader(hashing, buffer_size=1 << 20)
-        for parsed in fmt.parse(reader, options):
+        items: Iterator[Parsed | PlainMessage]
+        if options.pseudonym_key is None and isinstance(fmt, PlainMessages):
+            items = fmt.parse_plain(reader, options)  # the fast path: no domain objects
+        else:
+            items = fmt.parse(reader, options)
+        for parsed in items:
             reading.records_read += 1
-            if isinstance(parsed, Rejection):
+            if isinstance(parsed, PlainMessage):
+                moment = parsed.created_at
+            elif isinstance(parsed, Rejection):
                 if strict:
                     raise IngestError(
                         path,
@@ -160,11 +176,12 @@ def _batches(
                     )
                 reading.rejected.append(parsed)
                 continue
-            if options.pseudonym_key is not None:
-                parsed = ParsedRecord(
-                    parsed.line, pseudonymise(parsed.record, options.pseudonym_key)
-                )
-            moment = _record_time(parsed.record)
+            else:
+                if options.pseudonym_key is not None:
+                    parsed = ParsedRecord(
+                        parsed.line, pseudonymise(parsed.record, options.pseudonym_key)
+                    )
+                moment = _record_time(parsed.record)
             if reading.first_at is None or moment < reading.first_at:
                 reading.first_at = moment
             if reading.last_at is None or moment > reading.last_at:

@@ -46,7 +46,7 @@ from iso_social.domain import (
     Visibility,
     Window,
 )
-from iso_social.ingest.base import ParsedRecord, Rejection
+from iso_social.ingest.base import ParsedRecord, PlainMessage, Rejection
 from iso_social.ingest.canonical import message_digest, record_digest, record_key
 from iso_social.store.tables import (
     CALL,
@@ -336,7 +336,9 @@ def save_rejections(
 Rows = dict[str, list[tuple[Any, ...]]]  # a batch's rows per kind of record, in file order
 
 
-def batch_rows(batch: Sequence[ParsedRecord], ingest_id: int, *, sqlite: bool) -> Rows:
+def batch_rows(
+    batch: Sequence[ParsedRecord | PlainMessage], ingest_id: int, *, sqlite: bool
+) -> Rows:
     """A batch's rows as `store_rows` takes them: keys and digests computed, timestamps as
     text the backend reads (`sqlite_timestamp`, with `+00` on PostgreSQL), so a row holds only
     strings, numbers, booleans and None. No database is involved: a worker can build them."""
@@ -344,6 +346,33 @@ def batch_rows(batch: Sequence[ParsedRecord], ingest_id: int, *, sqlite: bool) -
     by_kind: Rows = defaultdict(list)
     messages = by_kind["message"]
     for item in batch:
+        if isinstance(item, PlainMessage):  # most records of a large canonical file
+            iso = item.created_iso  # in UTC: cut as below
+            if item.created_at.microsecond:
+                stamp = iso[:10] + " " + iso[11:26]
+            else:
+                stamp = iso[:10] + " " + iso[11:19] + ".000000"
+            if not sqlite:
+                stamp += "+00"
+            messages.append(
+                (
+                    item.message_id,
+                    item.conversation_id,
+                    item.channel,
+                    item.direction,
+                    item.author,
+                    item.author_role,
+                    item.visibility,
+                    stamp,
+                    item.text,
+                    item.in_reply_to,
+                    item.automated,
+                    message_digest(item, iso),
+                    ingest_id,
+                    item.line,
+                )
+            )
+            continue
         r = item.record
         if type(r) is Message:  # most records, built here without `_row`'s dispatch
             created = r.created_at

@@ -1,6 +1,7 @@
-"""The fast path for documented messages (`_plain_message`) agrees with the field-by-field
-validation (`_message`) on every record it accepts, and leaves every other record to it; the
-message digest's shortcut equals the generic digest."""
+"""The fast paths for documented messages (`plain_message` of a decoded record,
+`plain_message_json` of a JSON line) agree with the field-by-field validation (`_message`) on
+every record they accept, and leave every other record to it; the message digest's shortcut
+equals the generic digest."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,11 +18,18 @@ from iso_social.ingest.canonical import (
     MAX_ID_CHARS,
     RecordInvalid,
     _message,
-    _plain_message,
     _short_hash,
+    plain_message,
+    plain_message_json,
     record_digest,
     record_from_mapping,
 )
+
+
+def _plain_message(data: dict[str, Any]) -> Message | None:
+    plain = plain_message(data, 1)
+    return None if plain is None else plain.parsed().record  # type: ignore[return-value]
+
 
 DOCUMENTED = {
     "kind": "message",
@@ -98,9 +107,43 @@ def test_records_give_the_same_result_or_error_through_record_from_mapping(
         assert result == slow
 
 
-def test_the_documented_record_takes_the_fast_path() -> None:
+@given(
+    st.dictionaries(
+        st.sampled_from([*sorted(DOCUMENTED), "automated", "unknown"]),
+        st.one_of(ANY_VALUE, st.just("message"), st.just("status")),
+    )
+)
+def test_a_json_line_takes_the_json_fast_path_only_to_the_same_message(
+    changes: dict[str, Any],
+) -> None:
+    """Whatever msgspec accepts in one pass, the checks of the decoded record accept too, and
+    make the same `PlainMessage` of (its time in UTC and that time's ISO form included)."""
+    data = {**DOCUMENTED, **changes}
+    line = orjson.dumps(data)
+    fast = plain_message_json(line, 7)
+    if fast is not None:
+        assert fast == plain_message(orjson.loads(line), 7)
+        assert fast.created_at.tzinfo is UTC
+        assert fast.created_iso == fast.created_at.isoformat()
+
+
+def test_the_documented_record_takes_the_fast_paths() -> None:
     assert _plain_message(DOCUMENTED) == _message(DOCUMENTED, None)
     assert _plain_message(DOCUMENTED) is not None
+    line = orjson.dumps(DOCUMENTED)
+    assert plain_message_json(line, 3) == plain_message(DOCUMENTED, 3)
+    assert plain_message_json(line, 3) is not None
+    assert plain_message_json(orjson.dumps({**DOCUMENTED, "kind": None}), 3) is None
+    too_long = "x" * (MAX_ID_CHARS + 1)
+    for change in (
+        {"channel": "Twitter"},
+        {"text": 3},
+        {"extra": 1},
+        {"author": ""},
+        {"message_id": too_long},
+    ):
+        assert plain_message_json(orjson.dumps({**DOCUMENTED, **change}), 3) is None
+    assert plain_message_json(b"not json", 3) is None
 
 
 def test_the_message_digest_shortcut_equals_the_generic_digest() -> None:

@@ -132,3 +132,44 @@ def test_without_a_second_process_the_file_is_read_here(
     monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
     summary = _load(sqlite_url, _file(tmp_path), worker=True)
     assert summary.messages_stored > 5000 and summary.conflicts == 1
+
+
+class _RecordsOnly:
+    """JSON Lines without `parse_plain`: every message goes through its domain record."""
+
+    name, description, suffixes = "jsonl-records", "JSON Lines, record by record", (".jsonl",)
+
+    def sniff(self, head: bytes) -> bool:
+        return JSONL.sniff(head)
+
+    def parse(self, stream, options):  # type: ignore[no-untyped-def]
+        return JSONL.parse(stream, options)
+
+
+def _digests(db: str) -> list[tuple[str, str, int]]:
+    with opened_engine(db) as engine, engine.connect() as connection:
+        rows = connection.execute(
+            MESSAGE.select().with_only_columns(
+                MESSAGE.c.message_id, MESSAGE.c.digest, MESSAGE.c.source_line
+            )
+        )
+        return sorted(tuple(row) for row in rows)
+
+
+def test_plain_messages_store_what_their_records_store(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path for documented messages (`parse_plain`, rows without domain objects)
+    stores the same rows, summary and rejections as reading every record."""
+    path = _file(tmp_path)
+    records_db = f"sqlite:///{tmp_path / 'records.db'}"
+    with opened_engine(records_db) as engine:
+        (by_record,) = load_files(
+            engine, [path], [_RecordsOnly()], IngestOptions(), worker=False
+        ).files
+    monkeypatch.setattr(type(JSONL), "parse", None)  # the fast path must not need it
+    plain = _load(db_url, path, worker=False)
+    assert dataclasses.asdict(plain) == {**dataclasses.asdict(by_record), "format": "jsonl"}
+    assert _stored(db_url) == _stored(records_db)
+    assert _digests(db_url) == _digests(records_db)
+    assert len(_digests(db_url)) > 5000

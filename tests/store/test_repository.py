@@ -315,3 +315,39 @@ def test_conversation_spans_merge_across_batches_and_files(
             for cid, channel, first, last in connection.execute(select(CONVERSATION))
         }
     assert stored == expected
+
+
+@pytest.mark.parametrize("sqlite", [True, False])
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        "2026-10-01T10:00:00Z",
+        "2026-10-01T10:00:00.000001+00:00",
+        "0999-01-02T03:04:05.600000+00:00",
+        "2026-03-29T03:30:00+02:00",
+        "2026-10-01 10:00:00.123-05:30",
+    ],
+)
+def test_a_plain_message_gives_the_row_of_its_record(created_at: str, sqlite: bool) -> None:
+    """The loader's fast path (`PlainMessage`, no domain object) stores what the record's
+    path stores: every column, the timestamp text and the digest included."""
+    from iso_social.ingest.canonical import plain_message
+
+    for extra in ({}, {"in_reply_to": "m0", "automated": True, "text": None}):
+        data = {
+            "message_id": "m1",
+            "conversation_id": "c1",
+            "channel": "email",
+            "direction": "outbound",
+            "author": "agent 7",
+            "author_role": "agent",
+            "visibility": "private",
+            "created_at": created_at,
+            "text": "hi\x1fthere",
+            **extra,
+        }
+        plain = plain_message(data, 12)
+        assert plain is not None
+        fast = repository.batch_rows([plain], 7, sqlite=sqlite)
+        assert fast == repository.batch_rows([plain.parsed()], 7, sqlite=sqlite)
+        assert list(fast) == ["message"]
