@@ -53,6 +53,10 @@ def _latest_open(
     return None
 
 
+def _contact_order(contact: tuple[datetime, Conversation]) -> tuple[datetime, str]:
+    return contact[0], contact[1].conversation_id
+
+
 class RepeatContact:
     """Share of contacts that are not a repeat about an unresolved case."""
 
@@ -69,13 +73,19 @@ class RepeatContact:
                 by_customer[first.author.lower()].append((first.created_at, conversation))
         tally = Tally()
         repeaters: set[str] = set()
+        start, end = data.window.start, data.window.end
         for customer, contacts in by_customer.items():
-            contacts.sort(key=lambda item: (item[0], item[1].conversation_id))
+            if len(contacts) == 1:  # most customers: nothing to look back at
+                moment, conversation = contacts[0]
+                if start <= moment < end:
+                    tally.passed(conversation.conversation_id)
+                continue
+            contacts.sort(key=_contact_order)
             for index, (moment, conversation) in enumerate(contacts):
-                if moment not in data.window:
+                if not start <= moment < end:
                     continue
                 cid = conversation.conversation_id
-                earlier = _latest_open(contacts, index, moment - params.within)
+                earlier = _latest_open(contacts, index, moment - params.within) if index else None
                 if earlier is None:
                     tally.passed(cid)
                     continue
