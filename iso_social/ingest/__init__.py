@@ -13,6 +13,7 @@ from pathlib import Path
 from iso_social.errors import IngestError
 from iso_social.ingest.asterisk_cdr import AsteriskCdr
 from iso_social.ingest.base import (
+    NUL_REASON,
     IngestOptions,
     LogFormat,
     Parsed,
@@ -20,6 +21,7 @@ from iso_social.ingest.base import (
     PlainMessage,
     PlainMessages,
     Rejection,
+    nul_field,
 )
 from iso_social.ingest.callcenter_csv import CallcenterCsv
 from iso_social.ingest.csv import CanonicalCsv
@@ -52,6 +54,7 @@ SNIFF_BYTES = 65_536
 
 __all__ = [
     "BUILTIN_LOG_FORMATS",
+    "NUL_REASON",
     "IngestOptions",
     "LogFormat",
     "Parsed",
@@ -62,6 +65,7 @@ __all__ = [
     "detect_log_format",
     "get_log_format",
     "log_formats",
+    "nul_field",
 ]
 
 

@@ -49,12 +49,27 @@ class Rejection:
     def of(cls, line: int, reason: str, raw: bytes | str) -> Rejection:
         """Build a rejection, decoding and bounding the raw text."""
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        text = text.replace("\x00", "\ufffd")  # no database text can hold a NUL
         if len(text) > MAX_RAW_CHARS:
             text = text[:MAX_RAW_CHARS] + f"…[cut: {len(text)} characters in all]"
         return cls(line, reason, text.rstrip("\r\n"))
 
 
 Parsed = ParsedRecord | Rejection
+
+NUL_REASON = (
+    "contains a NUL character (U+0000), which the database cannot store; remove it from the source"
+)
+
+
+def nul_field(record: Record) -> str | None:
+    """The first text field of `record` holding a NUL character (PostgreSQL's text cannot,
+    so no backend stores one), or None."""
+    for name in record.__slots__:
+        value = getattr(record, name)
+        if type(value) is str and "\x00" in value:
+            return name
+    return None
 
 
 class PlainMessage(NamedTuple):

@@ -31,7 +31,7 @@ from iso_social.domain import (
     StatusChange,
     Visibility,
 )
-from iso_social.ingest.base import PlainMessage
+from iso_social.ingest.base import NUL_REASON, PlainMessage
 
 MAX_TEXT_CHARS = 1_000_000
 MAX_ID_CHARS = 512
@@ -104,6 +104,8 @@ def _text(
     text = str(value)
     if len(text) > limit:
         raise RecordInvalid(f"{name}: longer than {limit} characters")
+    if "\x00" in text:
+        raise RecordInvalid(f"{name}: {NUL_REASON}")
     return text
 
 
@@ -246,7 +248,7 @@ def plain_message(data: Mapping[str, Any], line: int) -> PlainMessage | None:
         and (text is None or (type(text) is str and len(text) <= MAX_TEXT_CHARS))
         and (reply is None or (type(reply) is str and len(reply) <= MAX_ID_CHARS))
         and (automated is None or automated is True or automated is False)
-    ):
+    ) or _has_nul(key, conversation, author, text, reply):
         return None
     return _plain(
         line,
@@ -262,6 +264,10 @@ def plain_message(data: Mapping[str, Any], line: int) -> PlainMessage | None:
         reply,
         automated,
     )
+
+
+def _has_nul(*values: str | None) -> bool:
+    return any(v is not None and "\x00" in v for v in values)
 
 
 _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_CHARS)]
@@ -294,6 +300,8 @@ def plain_message_json(raw: bytes, line: int) -> PlainMessage | None:
     (another kind, a field to validate one by one, not JSON at all), which the caller decodes
     and validates as before; an accepted line gives what `plain_message` gives for it
     (tests/ingest/test_canonical.py)."""
+    if b"\\u0000" in raw:  # a NUL character, which validation names (JSON has no other way)
+        return None
     try:
         m = _DOCUMENTED.decode(raw)
     except msgspec.MsgspecError:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from iso_social.domain import Call, Escalation, Message, StatusChange, now_utc
 from iso_social.errors import IngestError, IsoSocialError
 from iso_social.ingest import (
+    NUL_REASON,
     IngestOptions,
     LogFormat,
     Parsed,
@@ -35,6 +36,7 @@ from iso_social.ingest import (
     PlainMessages,
     Rejection,
     log_formats,
+    nul_field,
 )
 from iso_social.ingest.privacy import pseudonymise
 from iso_social.store import repository
@@ -140,6 +142,18 @@ class _Reading:
     size: int = 0
 
 
+def _screened(parsed: ParsedRecord, options: IngestOptions) -> ParsedRecord | Rejection:
+    """A parsed record rejected when a text field holds a NUL (canonical records are rejected
+    so when validated, with their raw text; this catches those other formats build), else
+    pseudonymised when asked."""
+    name = nul_field(parsed.record)
+    if name is not None:
+        return Rejection(parsed.line, f"{name}: {NUL_REASON}", "")
+    if options.pseudonym_key is not None:
+        return ParsedRecord(parsed.line, pseudonymise(parsed.record, options.pseudonym_key))
+    return parsed
+
+
 # what reading a file yields: ("rows", a batch's rows, bytes read so far), then ("done", _Reading)
 Batch = tuple[str, Any, Any]
 
@@ -164,9 +178,9 @@ def _batches(
             items = fmt.parse(reader, options)
         for parsed in items:
             reading.records_read += 1
-            if isinstance(parsed, PlainMessage):
-                moment = parsed.created_at
-            elif isinstance(parsed, Rejection):
+            if isinstance(parsed, ParsedRecord):
+                parsed = _screened(parsed, options)
+            if isinstance(parsed, Rejection):
                 if strict:
                     raise IngestError(
                         path,
@@ -176,11 +190,9 @@ def _batches(
                     )
                 reading.rejected.append(parsed)
                 continue
+            if isinstance(parsed, PlainMessage):
+                moment = parsed.created_at
             else:
-                if options.pseudonym_key is not None:
-                    parsed = ParsedRecord(
-                        parsed.line, pseudonymise(parsed.record, options.pseudonym_key)
-                    )
                 moment = _record_time(parsed.record)
             if reading.first_at is None or moment < reading.first_at:
                 reading.first_at = moment

@@ -145,3 +145,22 @@ def test_sniff() -> None:
     assert fmt.sniff(json.dumps(canonical_message("m1", "2026-10-01T10:00:00Z")).encode())
     assert not fmt.sniff(b"kind,message_id\nmessage,m1\n")
     assert not fmt.sniff(b'{"id": 1, "created_at": "x"}\n')
+
+
+@pytest.mark.parametrize("field", ["text", "message_id", "author", "in_reply_to"])
+def test_a_nul_character_is_rejected_naming_its_field(field: str) -> None:
+    """PostgreSQL's text cannot hold U+0000, so no backend stores one: the record is rejected
+    (on the fast path as on the field-by-field one), with its raw line."""
+    record = {**canonical_message("m1", "2026-10-01T10:00:00Z"), field: "a\x00b"}
+    for items in (
+        parse([record]),
+        list(JsonLines().parse_plain(io.BytesIO(json.dumps(record).encode()), IngestOptions())),
+    ):
+        (item,) = items
+        assert isinstance(item, Rejection)
+        assert item.reason.startswith(f"{field}: contains a NUL character")
+        assert "\\u0000" in item.raw
+
+
+def test_a_rejected_lines_raw_text_keeps_no_nul() -> None:
+    assert Rejection.of(3, "why", b"a\x00b").raw == "a\ufffdb"

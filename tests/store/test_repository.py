@@ -351,3 +351,65 @@ def test_a_plain_message_gives_the_row_of_its_record(created_at: str, sqlite: bo
         fast = repository.batch_rows([plain], 7, sqlite=sqlite)
         assert fast == repository.batch_rows([plain.parsed()], 7, sqlite=sqlite)
         assert list(fast) == ["message"]
+
+
+class _TextWithNul:
+    """A format whose parser builds a record holding a NUL (as a CSV or an e-mail could)."""
+
+    name, description, suffixes = "nul-text", "a record with a NUL character", (".txt",)
+
+    def sniff(self, head: bytes) -> bool:
+        return False
+
+    def parse(self, stream, options):  # type: ignore[no-untyped-def]
+        from iso_social.domain import AuthorRole, Direction, Message, Visibility
+        from iso_social.ingest import ParsedRecord
+
+        stream.read()
+        for line, text in ((1, "fine"), (2, "bad\x00text")):
+            yield ParsedRecord(
+                line,
+                Message(
+                    f"other-{line}",
+                    "c-other",
+                    Channel.EMAIL,
+                    Direction.INBOUND,
+                    "a",
+                    AuthorRole.CUSTOMER,
+                    Visibility.PRIVATE,
+                    datetime(2026, 10, 1, 10, line, tzinfo=UTC),
+                    text,
+                ),
+            )
+
+
+def test_a_nul_character_is_rejected_on_every_backend(db_url: str, tmp_path: Path) -> None:
+    """PostgreSQL's text cannot hold U+0000 (psycopg refused the whole ingest with an internal
+    error): such a record is rejected by its field and line, the rest stored, on both."""
+    path = write_jsonl(
+        tmp_path / "nul.jsonl",
+        [
+            canonical_message("m1", "2026-10-01T10:00:00Z"),
+            canonical_message("m2", "2026-10-01T10:01:00Z", text="bad \x00 text"),
+            {
+                "kind": "status",
+                "conversation_id": "c\x00",
+                "created_at": "2026-10-01T10:02:00Z",
+                "status": "open",
+            },
+        ],
+    )
+    (summary,) = load(db_url, path).files
+    assert (summary.messages_stored, summary.other_stored) == (1, 0)
+    assert [(r.line, r.reason.split(":")[0]) for r in summary.rejected] == [
+        (2, "text"),
+        (3, "conversation_id"),
+    ]
+    other = tmp_path / "other.txt"
+    other.write_text("x", encoding="utf-8")
+    with opened_engine(db_url) as engine:
+        (summary,) = load_files(engine, [other], [_TextWithNul()], IngestOptions()).files
+        with engine.connect() as connection:
+            rejected = repository.rejections_of(connection, 2)
+    assert summary.messages_stored == 1
+    assert [(r.line, r.reason.split(":")[0]) for r in rejected] == [(2, "text")]
