@@ -9,14 +9,19 @@ from iso_social.errors import IngestError
 from iso_social.ingest.base import IngestOptions
 
 
-def require_zone(options: IngestOptions, fmt: str) -> ZoneInfo:
-    """The zone local times are in; call logs carry none, so `--assume-tz` is required."""
+def require_zone(
+    options: IngestOptions,
+    fmt: str,
+    records: str = "call records",
+    clock: str = "the phone system",
+) -> ZoneInfo:
+    """The zone local times are in; call logs (and chat logs) carry none, so `--assume-tz`
+    is required. The error names the `records` and whose `clock` wrote their times."""
     if options.assume_tz is None:
         raise IngestError(
             f"--format {fmt}",
-            "call records hold local times without a UTC offset",
-            hint="pass --assume-tz with the zone of the phone system, "
-            "e.g. --assume-tz Europe/Madrid",
+            f"{records} hold local times without a UTC offset",
+            hint=f"pass --assume-tz with the zone of {clock}, e.g. --assume-tz Europe/Madrid",
         )
     return options.assume_tz
 

@@ -55,7 +55,7 @@ class Irc:
 
     def parse(self, stream: BinaryIO, options: IngestOptions) -> Iterator[Parsed]:
         """Yield one message (or skipped line) per line, with conversations resolved."""
-        zone = require_zone(options, self.name)
+        zone = require_zone(options, self.name, "chat logs", "the server that logged the chat")
         if not options.agents:
             raise IngestError(
                 "--format irc",

@@ -50,8 +50,9 @@ def test_addressing_joins_and_roles() -> None:
 def test_agents_zone_and_date_are_required() -> None:
     with pytest.raises(IngestError, match="support team's nicks"):
         parse("[10:00] <a> hi\n", IngestOptions(assume_tz=ZoneInfo("UTC")))
-    with pytest.raises(IngestError, match="local times"):
+    with pytest.raises(IngestError, match="chat logs hold local times") as raised:
         parse("[10:00] <a> hi\n", IngestOptions(agents=("x",)))
+    assert raised.value.hint is not None and "phone" not in raised.value.hint
 
 
 def test_ubuntu_log_with_its_annotations(shared_data: Path, tmp_path: Path) -> None:
