@@ -24,6 +24,8 @@ from iso_social.locations import resource_dir as resource_dir  # re-exported: ca
 from iso_social.locations import settings_file
 
 DEFAULT_DB_URL = "sqlite:///iso_social.db"
+# the reports' colours unless the settings name others (templates/report.css starts with them)
+PRIMARY_COLOUR, ACCENT_COLOUR = "#1f4e79", "#eef2f6"
 
 
 class Settings(BaseSettings):
@@ -44,12 +46,12 @@ class Settings(BaseSettings):
         default=None, description="the organisation's logo on report covers (SVG, PNG or JPEG)"
     )
     primary_colour: str = Field(
-        default="#1f4e79",
+        default=PRIMARY_COLOUR,
         pattern=r"^#[0-9a-fA-F]{6}$",
         description="headings and rules of reports, as #rrggbb",
     )
     accent_colour: str = Field(
-        default="#eef2f6",
+        default=ACCENT_COLOUR,
         pattern=r"^#[0-9a-fA-F]{6}$",
         description="shaded bands of reports, as #rrggbb (keep it light)",
     )

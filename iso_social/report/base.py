@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from iso_social.config import ACCENT_COLOUR, PRIMARY_COLOUR
 from iso_social.evidence.models import RecordedRun
 
 
@@ -38,8 +39,8 @@ class Branding:
     """The organisation's look on reports: a logo (a local SVG, PNG or JPEG) and two colours."""
 
     logo: Path | None = None
-    primary_colour: str = "#1f4e79"
-    accent_colour: str = "#eef2f6"
+    primary_colour: str = PRIMARY_COLOUR
+    accent_colour: str = ACCENT_COLOUR
 
 
 @dataclass(frozen=True)
