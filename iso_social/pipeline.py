@@ -454,7 +454,7 @@ def _pack_context(engine: Engine, run: RecordedRun, max_rows: int) -> PackContex
             point["seq"],
             point["run_id"],
             point["window_to"],
-            {control: verdict for control, (verdict, _) in point["findings"].items()},
+            point["findings"],
         )
         for point in ledger.history(engine, run.seq, TREND_RUNS)
     ]

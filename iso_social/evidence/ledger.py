@@ -178,7 +178,7 @@ def list_runs(engine: Engine, limit: int = 50) -> list[RecordedRun]:
 
 def history(engine: Engine, seq: int, runs: int) -> list[dict[str, Any]]:
     """The `runs` runs up to and including run `seq`, oldest first, each with its window's end
-    and every control's verdict and rate (from the findings index, not the documents)."""
+    and every control's verdict (from the findings index, not the documents)."""
     with engine.connect() as connection:
         heads = connection.execute(
             select(AUDIT_RUN.c.seq, AUDIT_RUN.c.run_id, AUDIT_RUN.c.window_end)
@@ -189,13 +189,13 @@ def history(engine: Engine, seq: int, runs: int) -> list[dict[str, Any]]:
         if not heads:
             return []
         rows = connection.execute(
-            select(FINDING.c.run_seq, FINDING.c.control_id, FINDING.c.verdict, FINDING.c.rate)
+            select(FINDING.c.run_seq, FINDING.c.control_id, FINDING.c.verdict)
             .where(FINDING.c.run_seq.between(heads[-1].seq, seq))
             .order_by(FINDING.c.run_seq, FINDING.c.id)
         ).all()
-    findings: dict[int, dict[str, tuple[str, float | None]]] = {}
+    findings: dict[int, dict[str, str]] = {}
     for row in rows:
-        findings.setdefault(row.run_seq, {})[row.control_id] = (row.verdict, row.rate)
+        findings.setdefault(row.run_seq, {})[row.control_id] = row.verdict
     return [
         {
             "seq": head.seq,
