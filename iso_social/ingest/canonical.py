@@ -295,12 +295,12 @@ _DOCUMENTED = msgspec.json.Decoder(_DocumentedMessage)
 
 
 def plain_message_json(raw: bytes, line: int) -> PlainMessage | None:
-    """`plain_message` of a JSON line, decoded and checked in one pass: about seven times
+    """`plain_message` of a JSON line, decoded and checked in one pass: about five times
     faster than decoding the line and checking the values in Python. None for anything else
     (another kind, a field to validate one by one, not JSON at all), which the caller decodes
     and validates as before; an accepted line gives what `plain_message` gives for it
     (tests/ingest/test_canonical.py)."""
-    if b"\\u0000" in raw:  # a NUL character, which validation names (JSON has no other way)
+    if b"\\u0000" in raw:  # JSON writes a NUL only so: left to validation, which names it
         return None
     try:
         m = _DOCUMENTED.decode(raw)

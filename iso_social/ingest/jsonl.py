@@ -15,12 +15,7 @@ from iso_social.ingest.base import (
     PlainMessage,
     Rejection,
 )
-from iso_social.ingest.canonical import (
-    RecordInvalid,
-    plain_message,
-    plain_message_json,
-    record_from_mapping,
-)
+from iso_social.ingest.canonical import RecordInvalid, plain_message_json, record_from_mapping
 
 _BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 4 * 1024 * 1024
@@ -80,10 +75,6 @@ class JsonLines:
                 continue
             if type(data) is not dict:
                 yield Rejection.of(number, "a record must be a JSON object {...}", raw)
-                continue
-            plain = plain_message(data, number)
-            if plain is not None:
-                yield plain
                 continue
             try:
                 yield ParsedRecord(number, record_from_mapping(data, options.assume_tz))
