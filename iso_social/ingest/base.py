@@ -73,10 +73,11 @@ def nul_field(record: Record) -> str | None:
 
 
 class PlainMessage(NamedTuple):
-    """A message written exactly as the canonical format documents, and the line it is on: its
-    fields as plain values, already validated (the enums' values, the time in UTC with its
-    `isoformat()`), for the loader to store without building a `Message` first (a format's
-    `parse_plain`). `parsed()` is the same record as a `ParsedRecord`."""
+    """A message and the line it is on, its fields as plain values (the enums' values, the time
+    with its `isoformat()`, which the digest hashes): what a canonical message written exactly
+    as documented becomes without building a `Message` (a format's `parse_plain`, in UTC), and
+    what the store makes a message's row of. `parsed()` is the same record as a
+    `ParsedRecord`."""
 
     line: int
     message_id: str
@@ -91,6 +92,28 @@ class PlainMessage(NamedTuple):
     text: str
     in_reply_to: str | None
     automated: bool
+
+    @classmethod
+    def of(cls, line: int, message: Message) -> PlainMessage:
+        """A message record's plain values."""
+        created = message.created_at
+        return cls(
+            line,
+            message.message_id,
+            message.conversation_id,
+            # `_value_`, the enum's plain attribute: `.value` is a descriptor and a member
+            # itself (a str subclass) goes through sqlite3's adaptation; both cost more
+            message.channel._value_,
+            message.direction._value_,
+            message.author,
+            message.author_role._value_,
+            message.visibility._value_,
+            created,
+            created.isoformat(),
+            message.text,
+            message.in_reply_to,
+            message.automated,
+        )
 
     def parsed(self) -> ParsedRecord:
         """The message as a domain record."""

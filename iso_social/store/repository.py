@@ -346,71 +346,45 @@ def batch_rows(
     by_kind: Rows = defaultdict(list)
     messages = by_kind["message"]
     for item in batch:
-        if isinstance(item, PlainMessage):  # most records of a large canonical file
-            iso = item.created_iso  # in UTC: cut as below
-            if item.created_at.microsecond:
-                stamp = iso[:10] + " " + iso[11:26]
-            else:
-                stamp = iso[:10] + " " + iso[11:19] + ".000000"
-            if not sqlite:
-                stamp += "+00"
-            messages.append(
-                (
-                    item.message_id,
-                    item.conversation_id,
-                    item.channel,
-                    item.direction,
-                    item.author,
-                    item.author_role,
-                    item.visibility,
-                    stamp,
-                    item.text,
-                    item.in_reply_to,
-                    item.automated,
-                    message_digest(item, iso),
-                    ingest_id,
-                    item.line,
-                )
-            )
-            continue
-        r = item.record
-        if type(r) is Message:  # most records, built here without `_row`'s dispatch
-            created = r.created_at
-            iso = created.isoformat()  # for the digest, and the timestamp text cut from it
-            if created.tzinfo is not UTC:
-                stamp = sqlite_timestamp(created)
-            elif created.microsecond:  # 2026-10-01T10:00:00.123456+00:00
-                stamp = iso[:10] + " " + iso[11:26]
-            else:  # 2026-10-01T10:00:00+00:00
-                stamp = iso[:10] + " " + iso[11:19] + ".000000"
-            if not sqlite:
-                stamp += "+00"
-            # `_value_`, the enum's plain attribute: `.value` is a descriptor and a member
-            # itself (a str subclass) goes through sqlite3's adaptation; both cost more
-            messages.append(
-                (
-                    r.message_id,
-                    r.conversation_id,
-                    r.channel._value_,
-                    r.direction._value_,
-                    r.author,
-                    r.author_role._value_,
-                    r.visibility._value_,
-                    stamp,
-                    r.text,
-                    r.in_reply_to,
-                    r.automated,
-                    message_digest(r, iso),
-                    ingest_id,
-                    item.line,
-                )
-            )
-            continue
-        kind, key = record_key(r)
-        by_kind[kind].append(_row(kind, item, key, record_digest(r), ingest_id, ts))
+        if isinstance(item, ParsedRecord):
+            r = item.record
+            if type(r) is not Message:
+                kind, key = record_key(r)
+                by_kind[kind].append(_row(kind, item, key, record_digest(r), ingest_id, ts))
+                continue
+            item = PlainMessage.of(item.line, r)
+        messages.append(_message_row(item, ingest_id, sqlite))
     if not messages:
         del by_kind["message"]
     return by_kind
+
+
+def _message_row(m: PlainMessage, ingest_id: int, sqlite: bool) -> tuple[Any, ...]:
+    """A message's row (most records), built without `_row`'s dispatch: the timestamp text is
+    cut from the ISO form the digest hashes."""
+    created, iso = m.created_at, m.created_iso
+    if created.tzinfo is not UTC:
+        stamp = sqlite_timestamp(created)
+    elif created.microsecond:  # 2026-10-01T10:00:00.123456+00:00
+        stamp = iso[:10] + " " + iso[11:26]
+    else:  # 2026-10-01T10:00:00+00:00
+        stamp = iso[:10] + " " + iso[11:19] + ".000000"
+    return (
+        m.message_id,
+        m.conversation_id,
+        m.channel,
+        m.direction,
+        m.author,
+        m.author_role,
+        m.visibility,
+        stamp if sqlite else stamp + "+00",
+        m.text,
+        m.in_reply_to,
+        m.automated,
+        message_digest(m, iso),
+        ingest_id,
+        m.line,
+    )
 
 
 def _sqlite_timestamp_or_none(value: datetime | None) -> str | None:
