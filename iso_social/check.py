@@ -25,13 +25,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from heapq import heapify, heappop, heappush
-from itertools import chain
+from itertools import chain, pairwise
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from iso_social.controls import ControlInput, control_types
-from iso_social.controls.base import FedByFirstReplies, PerConversation, Tally
+from iso_social.controls.base import (
+    CallsOnly,
+    FedByFirstReplies,
+    PerContact,
+    PerConversation,
+    Tally,
+)
 from iso_social.domain import (
     Call,
     Channel,
@@ -532,6 +538,11 @@ def evaluate_control(
         outcome = _incremental(kind, data, control.params, key, state, marks, known)
     else:
         outcome = kind.evaluate(data, control.params)
+    return _finding(control, policy, window, outcome)
+
+
+def _finding(control: Control, policy: Policy, window: Window, outcome: Outcome) -> Finding:
+    """A control's outcome as a graded finding, its waivers applied."""
     last_day: date = (window.end - timedelta(microseconds=1)).date()
     waivers, warnings, whole = [], [], False
     for waiver in (w for w in policy.document.waivers if w.control == control.spec.id):
@@ -652,6 +663,116 @@ def _in_processes(
         del _SHARED
 
 
+def splits(controls: Iterable[Control]) -> bool:
+    """Whether a check of `controls` can be split among processes by conversation
+    (`evaluate_split`): every type counts conversation by conversation (`PerConversation`),
+    contact by contact (`PerContact`) or reads calls only (`CallsOnly`)."""
+    types = control_types()
+    return all(
+        isinstance(kind, PerConversation | PerContact) or _calls_only(kind)
+        for kind in (types[control.spec.type] for control in controls)
+    )
+
+
+def _calls_only(kind: Any) -> bool:
+    return isinstance(kind, CallsOnly) and kind.calls_only
+
+
+# reads the window's conversations whose ids lie in a run (`repository.conversation_split`),
+# in a forked worker, over its own connection
+RunReader = Callable[[tuple[str | None, str | None]], Sequence[Conversation]]
+
+# what forked workers of a split check read: set in the parent just before the fork
+_RUNS: tuple[list[tuple[Policy, Control]], Window, list[tuple[str | None, str | None]], RunReader]
+
+
+def evaluate_split(
+    policies: Sequence[Policy],
+    window: Window,
+    cuts: Sequence[str],
+    read: RunReader,
+    calls: Sequence[Call],
+) -> list[Finding] | None:
+    """Evaluate every control (all `splits`) with the window's conversations cut at `cuts`
+    into runs of ids, one forked process a run: each reads its run and counts it for every
+    control (a tally, or contacts); this process joins the parts in id order, so each
+    finding is the one a single process would give, and evaluates calls-only controls over
+    `calls`. Both cores read the window, not only evaluate it. None when processes cannot be
+    forked or one died: the caller then reads the window itself."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    if not _can_fork():
+        return None
+    global _RUNS  # inherited by the forked workers, never pickled
+    jobs = [(p, c) for p in sorted(policies, key=lambda p: p.document.id) for c in p.controls]
+    bounds: list[str | None] = [None, *cuts, None]
+    runs = list(pairwise(bounds))
+    _RUNS = (jobs, window, runs, read)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(runs), mp_context=context) as pool:
+            parts = list(pool.map(_evaluate_run, range(len(runs))))
+    except BrokenProcessPool:  # a worker was killed (out of memory?)
+        return None
+    finally:
+        del _RUNS
+    types = control_types()
+    findings = []
+    for index, (policy, control) in enumerate(jobs):
+        kind = types[control.spec.type]
+        data = ControlInput(window=window, calendars=policy.calendars())
+        if _calls_only(kind):
+            channels = control.spec.channels
+            data = dataclasses.replace(
+                data, calls=[c for c in calls if not channels or c.channel in channels]
+            )
+            outcome = kind.evaluate(data, control.params)
+        elif isinstance(kind, PerConversation):
+            tally = Tally()
+            for part in parts:
+                tally.extend(part[index])
+            outcome = kind.conclude(tally, data, control.params)
+        else:
+            assert isinstance(kind, PerContact)  # noqa: S101 (`splits`)
+            contacts = list(chain.from_iterable(part[index] for part in parts))
+            outcome = kind.evaluate_contacts(contacts, data, control.params)
+        findings.append(_finding(control, policy, window, outcome))
+    return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
+
+
+def _evaluate_run(index: int) -> list[Any]:
+    """In a forked worker: read one run of the window's conversations and count it for every
+    control, in job order (a `Tally`, a list of contacts, or None for a calls-only control)."""
+    jobs, window, runs, read = _RUNS
+    conversations = read(runs[index])
+    types = control_types()
+    selections: dict[frozenset[Channel], list[Conversation]] = {}
+    parts: list[Any] = []
+    for policy, control in jobs:
+        kind = types[control.spec.type]
+        if _calls_only(kind):
+            parts.append(None)
+            continue
+        channels = frozenset(control.spec.channels)
+        if channels not in selections:
+            selections[channels] = [
+                c for c in conversations if not channels or c.channel in channels
+            ]
+        selected = selections[channels]
+        if isinstance(kind, PerConversation):
+            data = ControlInput(window=window, conversations=selected, calendars=policy.calendars())
+            tally = Tally()
+            for conversation in selected:
+                kind.assess(conversation, data, control.params, tally)
+            parts.append(tally)
+        else:
+            assert isinstance(kind, PerContact)  # noqa: S101 (`splits`)
+            parts.append([c for c in map(kind.contact, selected) if c is not None])
+    return parts
+
+
 def _evaluate_job(index: int) -> Finding:
     """One control, in a forked worker, over the data the parent shared before the fork."""
     jobs, window, conversations, calls = _SHARED
@@ -664,7 +785,9 @@ __all__ = [
     "Replies",
     "evaluate_control",
     "evaluate_policy",
+    "evaluate_split",
     "fingerprint",
     "grade",
     "reply_needs",
+    "splits",
 ]

@@ -6,6 +6,7 @@ datetimes) and returns domain or evidence objects; nothing here prints or exits.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -27,7 +28,9 @@ from iso_social.check import (
     Replies,
     evaluate_control,
     evaluate_policy,
+    evaluate_split,
     reply_needs,
+    splits,
 )
 from iso_social.config import Settings, resource_dir
 from iso_social.domain import Call, Conversation, Finding, Window, now_utc
@@ -205,17 +208,33 @@ def run_check_with_findings(
         window = resolve_window(engine, start, end, as_of)
         with _many_objects(keep=state is not None):
             controls = [c for p in policies for c in p.controls]
+            conversations: Sequence[Conversation] = ()
             with engine.connect() as connection:
-                conversations, calls, replies = _read_inputs(connection, controls, window, state)
+                cuts = _cuts(connection, controls, window, state, workers)
+                if cuts is None:
+                    conversations, calls, replies = _read_inputs(
+                        connection, controls, window, state
+                    )
+                else:  # the workers read the conversations, each its run of them
+                    calls, replies = repository.calls_in(connection, window), None
                 inputs = [
                     InputFile(
                         f.path, f.sha256, f.size, f.format, f.records_read, f.stored, f.rejected
                     )
                     for f in repository.ingested_files(connection)
                 ]
-            findings = evaluate_policy(
-                policies, window, conversations, calls, state, workers, replies
-            )
+            findings = None
+            if cuts is not None:
+                findings = evaluate_split(
+                    policies, window, cuts, functools.partial(_read_run, db, window), calls
+                )
+                if findings is None:  # no processes to be had: read the window here
+                    with engine.connect() as connection:
+                        conversations = repository.conversations_in(connection, window)
+            if findings is None:
+                findings = evaluate_policy(
+                    policies, window, conversations, calls, state, workers, replies
+                )
             del conversations, calls, replies
             created = now_utc()
             run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -247,6 +266,33 @@ def run_check_with_findings(
                 after=lambda connection, run: register.update_from_run(connection, run, follow_up),
             )
             return recorded, findings
+
+
+def _cuts(
+    connection: Connection,
+    controls: Sequence[Control],
+    window: Window,
+    state: IncrementalState | None,
+    workers: int,
+) -> list[str] | None:
+    """Where to cut the window's conversations among `workers` processes that each read and
+    count their run (`check.evaluate_split`), when the check can be split so; None to read
+    the window here (one process, an incremental state, first replies alone, or a control
+    type that needs every conversation at once)."""
+    if state is not None or workers < 2 or reply_needs(controls) is not None:
+        return None
+    if not splits(controls):
+        return None
+    return repository.conversation_split(connection, window, workers) or None
+
+
+def _read_run(
+    db: str, window: Window, between: tuple[str | None, str | None]
+) -> list[Conversation]:
+    """One run of the window's conversations, over a connection of the calling process's own
+    (a forked worker's: the parent's stays the parent's)."""
+    with opened_engine(db) as engine, engine.connect() as connection:
+        return repository.conversations_in(connection, window, between=between)
 
 
 def _read_inputs(

@@ -100,6 +100,32 @@ def evaluate_each(control: PerConversation, data: ControlInput, params: Any) -> 
 
 
 @runtime_checkable
+class PerContact(Protocol):
+    """A control type counted over contacts that each come from one conversation but are
+    judged together (a customer's earlier contacts): `contact` summarises a conversation
+    (None: not a contact), `evaluate_contacts` counts the summaries, given in the
+    conversations' order. A check split among processes by conversation (`check`) has each
+    process summarise its own and evaluates the joined summaries once."""
+
+    def contact(self, conversation: Conversation) -> Any:
+        """One conversation's contact, or None."""
+        ...
+
+    def evaluate_contacts(
+        self, contacts: Sequence[Any], data: ControlInput, params: Any
+    ) -> Outcome:
+        """The outcome over every contact, in the conversations' order."""
+        ...
+
+
+@runtime_checkable
+class CallsOnly(Protocol):
+    """A control type that reads `ControlInput.calls` and never the conversations."""
+
+    calls_only: ClassVar[bool]
+
+
+@runtime_checkable
 class FedByFirstReplies(Protocol):
     """A control type that needs of each conversation only its first customer message and the
     first response after it: a check of such controls alone lets the store find those pairs
@@ -208,6 +234,17 @@ class Tally:
     upcoming: list[Upcoming] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     settled: bool = True
+
+    def extend(self, other: Tally) -> None:
+        """Count in the tally of the population's next part (its items follow this one's)."""
+        self.conforming += other.conforming
+        self.pending += other.pending
+        self.evidence += other.evidence
+        self.population_ids += other.population_ids
+        self.values += other.values
+        self.upcoming += other.upcoming
+        self.counts.update(other.counts)  # keeps counters at zero, as counting them would
+        self.settled = self.settled and other.settled
 
     def wait(self) -> None:
         """Count an item whose outcome is not known yet at the window's end."""

@@ -38,6 +38,7 @@ class PhoneServiceLevel:
     type_name: ClassVar[str] = "phone_service_level"
     params_model: ClassVar[type[BaseModel]] = PhoneServiceLevelParams
     summary: ClassVar[str] = N_("share of offered calls answered within a threshold (80/20 style)")
+    calls_only: ClassVar[bool] = True  # `CallsOnly`
 
     def evaluate(self, data: ControlInput, params: PhoneServiceLevelParams) -> Outcome:
         """Count calls answered in time against every call offered (less short abandons)."""

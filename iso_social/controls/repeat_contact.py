@@ -12,14 +12,15 @@ customers' contacts that start in the window; the rate is the share that are not
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls.base import ControlInput, Tally, percent
-from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
+from iso_social.domain import Channel, Conversation, EvidenceItem, Outcome, Status
 from iso_social.i18n import N_
 
 _DONE = (Status.RESOLVED, Status.CLOSED)
@@ -34,27 +35,32 @@ class RepeatContactParams(BaseModel):
     target: Annotated[float, Field(ge=0, le=1)] = 0.90
 
 
-def _resolved_before(conversation: Conversation, moment: datetime) -> bool:
-    return any(s.status in _DONE and s.created_at < moment for s in conversation.statuses)
+class Contact(NamedTuple):
+    """A conversation as `repeat_contact` counts it: whose contact, when, and when (if ever) it
+    was first resolved or closed."""
+
+    customer: str  # the author of its first customer message, in lower case
+    at: datetime
+    conversation_id: str
+    channel: Channel
+    done_at: datetime | None
 
 
-def _latest_open(
-    contacts: list[tuple[datetime, Conversation]], index: int, since: datetime
-) -> tuple[datetime, Conversation] | None:
+def _latest_open(contacts: list[Contact], index: int, since: datetime) -> Contact | None:
     """The latest of a customer's contacts before `contacts[index]` (in time order) made at or
     after `since` and not resolved before it."""
-    moment = contacts[index][0]
+    moment = contacts[index].at
     for earlier in range(index - 1, -1, -1):
-        when, conversation = contacts[earlier]
-        if when < since:
+        contact = contacts[earlier]
+        if contact.at < since:
             return None  # the rest are earlier still
-        if not _resolved_before(conversation, moment):
-            return when, conversation
+        if contact.done_at is None or contact.done_at >= moment:
+            return contact
     return None
 
 
-def _contact_order(contact: tuple[datetime, Conversation]) -> tuple[datetime, str]:
-    return contact[0], contact[1].conversation_id
+def _contact_order(contact: Contact) -> tuple[datetime, str]:
+    return contact.at, contact.conversation_id
 
 
 class RepeatContact:
@@ -66,31 +72,48 @@ class RepeatContact:
 
     def evaluate(self, data: ControlInput, params: RepeatContactParams) -> Outcome:
         """Find each customer's contacts that follow an unresolved one within the period."""
-        by_customer: dict[str, list[tuple[datetime, Conversation]]] = defaultdict(list)
-        for conversation in data.conversations:
-            first = conversation.first_customer_message
-            if first is not None and first.author:
-                by_customer[first.author.lower()].append((first.created_at, conversation))
+        contacts = [c for c in map(self.contact, data.conversations) if c is not None]
+        return self.evaluate_contacts(contacts, data, params)
+
+    def contact(self, conversation: Conversation) -> Contact | None:
+        """The conversation as a customer's contact (None without a customer's message)."""
+        first = conversation.first_customer_message
+        if first is None or not first.author:
+            return None
+        done = [s.created_at for s in conversation.statuses if s.status in _DONE]
+        return Contact(
+            first.author.lower(),
+            first.created_at,
+            conversation.conversation_id,
+            conversation.channel,
+            min(done) if done else None,
+        )
+
+    def evaluate_contacts(
+        self, contacts: Sequence[Contact], data: ControlInput, params: RepeatContactParams
+    ) -> Outcome:
+        """`evaluate` over the conversations' contacts (`PerContact`), in their order."""
+        by_customer: dict[str, list[Contact]] = defaultdict(list)
+        for contact in contacts:
+            by_customer[contact.customer].append(contact)
         tally = Tally()
         repeaters: set[str] = set()
         start, end = data.window.start, data.window.end
-        for customer, contacts in by_customer.items():
-            if len(contacts) == 1:  # most customers: nothing to look back at
-                moment, conversation = contacts[0]
-                if start <= moment < end:
-                    tally.passed(conversation.conversation_id)
+        for customer, mine in by_customer.items():
+            if len(mine) == 1:  # most customers: nothing to look back at
+                if start <= mine[0].at < end:
+                    tally.passed(mine[0].conversation_id)
                 continue
-            contacts.sort(key=_contact_order)
-            for index, (moment, conversation) in enumerate(contacts):
-                if not start <= moment < end:
+            mine.sort(key=_contact_order)
+            for index, contact in enumerate(mine):
+                if not start <= contact.at < end:
                     continue
-                cid = conversation.conversation_id
-                earlier = _latest_open(contacts, index, moment - params.within) if index else None
-                if earlier is None:
+                cid = contact.conversation_id
+                previous = _latest_open(mine, index, contact.at - params.within) if index else None
+                if previous is None:
                     tally.passed(cid)
                     continue
-                when, previous = earlier
-                gap = (moment - when).total_seconds()
+                gap = (contact.at - previous.at).total_seconds()
                 repeaters.add(customer)
                 tally.failed(
                     cid,
@@ -98,7 +121,7 @@ class RepeatContact:
                         cid,
                         (previous.conversation_id,),
                         gap,
-                        f"the customer contacted again on {conversation.channel.value} "
+                        f"the customer contacted again on {contact.channel.value} "
                         f"{format_duration(gap)} after an unresolved contact on "
                         f"{previous.channel.value} ({previous.conversation_id}).",
                     ),

@@ -587,19 +587,62 @@ def _moment_of(connection: Connection) -> Callable[[Any], datetime]:
     return lambda moment: moment.astimezone(UTC)
 
 
+def _in_window(window: Window) -> Any:
+    conv = CONVERSATION
+    return (conv.c.last_activity_at >= window.start) & (conv.c.first_activity_at < window.end)
+
+
+def _id_order(connection: Connection) -> Any:
+    """Conversation ids compared as Python compares strings (by code point): SQLite's binary
+    collation does; PostgreSQL's default collation may not, "C" does (UTF-8 bytes sort in
+    code point order)."""
+    column = CONVERSATION.c.conversation_id
+    return column if connection.dialect.name == "sqlite" else column.collate("C")
+
+
+def conversation_split(connection: Connection, window: Window, parts: int) -> list[str]:
+    """The ids that cut the window's conversations into `parts` runs of about equal size, in
+    `conversations_in`'s order: the first id of every run but the first (fewer when there
+    are fewer conversations). For `conversations_in(..., between=...)`."""
+    total = connection.execute(
+        select(func.count()).select_from(CONVERSATION).where(_in_window(window))
+    ).scalar_one()
+    order = _id_order(connection)
+    cuts: list[str] = []
+    for part in range(1, parts):
+        found = connection.execute(
+            select(CONVERSATION.c.conversation_id)
+            .where(_in_window(window))
+            .order_by(order)
+            .limit(1)
+            .offset(total * part // parts)
+        ).scalar()
+        if found is not None and (not cuts or found > cuts[-1]):
+            cuts.append(found)
+    return cuts
+
+
 def conversations_in(
     connection: Connection,
     window: Window,
     channels: Iterable[Channel] = (),
     ids: Iterable[str] | None = None,
+    between: tuple[str | None, str | None] = (None, None),
 ) -> list[Conversation]:
     """Conversations with activity in the window, with every message before the window's end,
-    ordered by id; only those named in `ids`, when given."""
+    ordered by id; only those named in `ids`, when given, and those with ids from
+    `between[0]` (included) to `between[1]` (excluded) where either is given (a run of
+    `conversation_split`)."""
     conv = CONVERSATION
     wanted = [c.value for c in channels]
-    in_window = (conv.c.last_activity_at >= window.start) & (conv.c.first_activity_at < window.end)
+    in_window = _in_window(window)
     if wanted:
         in_window &= conv.c.channel.in_(wanted)
+    low, high = between
+    if low is not None:
+        in_window &= _id_order(connection) >= low
+    if high is not None:
+        in_window &= _id_order(connection) < high
     if ids is None:
         conversations = _read_conversations(connection, window, in_window)
     else:
