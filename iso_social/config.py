@@ -68,8 +68,9 @@ class Settings(BaseSettings):
         default=1,
         ge=1,
         le=64,
-        description="processes `check` evaluates controls in (Linux); each may come to hold "
-        "much of the window's memory, so raise it where memory allows",
+        description="processes `check` runs in (Linux): each reads and counts a run of the "
+        "window's conversations, or, when a control type needs them all, evaluates whole "
+        "controls and may come to hold much of the window's memory",
     )
 
     @classmethod
