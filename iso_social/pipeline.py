@@ -208,34 +208,16 @@ def run_check_with_findings(
         window = resolve_window(engine, start, end, as_of)
         with _many_objects(keep=state is not None):
             controls = [c for p in policies for c in p.controls]
-            conversations: Sequence[Conversation] = ()
             with engine.connect() as connection:
-                cuts = _cuts(connection, controls, window, state, workers)
-                if cuts is None:
-                    conversations, calls, replies = _read_inputs(
-                        connection, controls, window, state
-                    )
-                else:  # the workers read the conversations, each its run of them
-                    calls, replies = repository.calls_in(connection, window), None
+                read = _read_inputs(connection, controls, window, state, workers)
                 inputs = [
                     InputFile(
                         f.path, f.sha256, f.size, f.format, f.records_read, f.stored, f.rejected
                     )
                     for f in repository.ingested_files(connection)
                 ]
-            findings = None
-            if cuts is not None:
-                findings = evaluate_split(
-                    policies, window, cuts, functools.partial(_read_run, db, window), calls
-                )
-                if findings is None:  # no processes to be had: read the window here
-                    with engine.connect() as connection:
-                        conversations = repository.conversations_in(connection, window)
-            if findings is None:
-                findings = evaluate_policy(
-                    policies, window, conversations, calls, state, workers, replies
-                )
-            del conversations, calls, replies
+            findings = _evaluate(engine, db, policies, window, read, state, workers)
+            del read
             created = now_utc()
             run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
             document = build_document(
@@ -268,22 +250,67 @@ def run_check_with_findings(
             return recorded, findings
 
 
-def _cuts(
+@dataclass
+class _Inputs:
+    """What a check reads before it evaluates (`_read_inputs`)."""
+
+    conversations: Sequence[Conversation] = ()
+    calls: Sequence[Call] = ()
+    replies: Replies | None = None
+    cuts: list[str] | None = None  # the workers read the conversations, each its run
+
+
+def _read_inputs(
     connection: Connection,
     controls: Sequence[Control],
     window: Window,
+    state: IncrementalState | None = None,
+    workers: int = 1,
+) -> _Inputs:
+    """What the controls evaluate: the first replies the store pairs when every control is fed
+    by them (`check.reply_needs`); the calls, and where to cut the window's conversations
+    among `workers` processes that each read and count a run of them, when every control
+    type allows it (`check.splits`); else the window's conversations (with `state`, only
+    those that changed since the last check are read again) and calls."""
+    needs = reply_needs(controls) if state is None else None
+    if needs is not None:
+        return _Inputs(
+            replies={need: repository.first_replies(connection, window, *need) for need in needs}
+        )
+    if state is None and workers > 1 and splits(controls):
+        cuts = repository.conversation_split(connection, window, workers)
+        if cuts:
+            return _Inputs(calls=repository.calls_in(connection, window), cuts=cuts)
+    if state is not None:
+        state.loaded = repository.refresh_conversations(connection, window, state.loaded)
+        conversations = state.loaded.ordered()
+    else:
+        conversations = repository.conversations_in(connection, window)
+    return _Inputs(conversations, repository.calls_in(connection, window))
+
+
+def _evaluate(
+    engine: Engine,
+    db: str,
+    policies: Sequence[Policy],
+    window: Window,
+    read: _Inputs,
     state: IncrementalState | None,
     workers: int,
-) -> list[str] | None:
-    """Where to cut the window's conversations among `workers` processes that each read and
-    count their run (`check.evaluate_split`), when the check can be split so; None to read
-    the window here (one process, an incremental state, first replies alone, or a control
-    type that needs every conversation at once)."""
-    if state is not None or workers < 2 or reply_needs(controls) is not None:
-        return None
-    if not splits(controls):
-        return None
-    return repository.conversation_split(connection, window, workers) or None
+) -> list[Finding]:
+    """Every control evaluated over what `_read_inputs` read: split among workers by
+    conversation when it cut the window (which reads the window here if no worker process
+    can be had), else by `check.evaluate_policy`."""
+    if read.cuts is not None:
+        reader = functools.partial(_read_run, db, window)
+        findings = evaluate_split(policies, window, read.cuts, reader, read.calls)
+        if findings is not None:
+            return findings
+        with engine.connect() as connection:
+            read.conversations = repository.conversations_in(connection, window)
+    return evaluate_policy(
+        policies, window, read.conversations, read.calls, state, workers, read.replies
+    )
 
 
 def _read_run(
@@ -293,26 +320,6 @@ def _read_run(
     (a forked worker's: the parent's stays the parent's)."""
     with opened_engine(db) as engine, engine.connect() as connection:
         return repository.conversations_in(connection, window, between=between)
-
-
-def _read_inputs(
-    connection: Connection,
-    controls: Sequence[Control],
-    window: Window,
-    state: IncrementalState | None = None,
-) -> tuple[Sequence[Conversation], Sequence[Call], Replies | None]:
-    """What the controls evaluate: the first replies the store pairs when every control is fed
-    by them (`check.reply_needs`); else the window's conversations (with `state`, only those
-    that changed since the last check are read again) and calls."""
-    needs = reply_needs(controls) if state is None else None
-    if needs is not None:
-        return (), (), {need: repository.first_replies(connection, window, *need) for need in needs}
-    if state is not None:
-        state.loaded = repository.refresh_conversations(connection, window, state.loaded)
-        conversations = state.loaded.ordered()
-    else:
-        conversations = repository.conversations_in(connection, window)
-    return conversations, repository.calls_in(connection, window), None
 
 
 def check_comparable(db: str, reference: str) -> None:
@@ -439,8 +446,10 @@ def _population(engine: Engine, run: RecordedRun, recorded: dict[str, Any]) -> l
         datetime.fromisoformat(run.document["window"]["to"]),
     )
     with engine.connect() as connection:
-        conversations, calls, replies = _read_inputs(connection, [control], window)
-    finding = evaluate_control(control, policy, window, conversations, calls, replies=replies)
+        read = _read_inputs(connection, [control], window)
+    finding = evaluate_control(
+        control, policy, window, read.conversations, read.calls, replies=read.replies
+    )
     if finding.outcome.population != recorded["population"]:
         raise EvidenceError(
             f"the store no longer holds the population run {run.run_id} measured for "
