@@ -65,12 +65,13 @@ class Settings(BaseSettings):
         default=1095, ge=1, description="how long conversation content is kept (days)"
     )
     check_workers: int = Field(
-        default=1,
-        ge=1,
+        default=0,
+        ge=0,
         le=64,
         description="processes `check` runs in (Linux): each reads and counts a run of the "
         "window's conversations, or, when a control type needs them all, evaluates whole "
-        "controls and may come to hold much of the window's memory",
+        "controls and may come to hold much of the window's memory; 0 (the default): one "
+        "per core when the window is large and can be split by conversation, else one",
     )
 
     @classmethod

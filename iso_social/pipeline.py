@@ -277,8 +277,9 @@ def _read_inputs(
         return _Inputs(
             replies={need: repository.first_replies(connection, window, *need) for need in needs}
         )
-    if state is None and workers > 1 and splits(controls):
-        cuts = repository.conversation_split(connection, window, workers)
+    if state is None and workers != 1 and splits(controls):
+        parts = workers or _automatic_parts(connection, window)
+        cuts = repository.conversation_split(connection, window, parts) if parts > 1 else []
         if cuts:
             return _Inputs(calls=repository.calls_in(connection, window), cuts=cuts)
     if state is not None:
@@ -287,6 +288,19 @@ def _read_inputs(
     else:
         conversations = repository.conversations_in(connection, window)
     return _Inputs(conversations, repository.calls_in(connection, window))
+
+
+AUTOMATIC_SPLIT_FROM = 50_000  # conversations; a smaller window is checked as fast in one process
+
+
+def _automatic_parts(connection: Connection, window: Window) -> int:
+    """How many processes `workers=0` splits a check among: one per core this process may run
+    on (at most eight) for a window of `AUTOMATIC_SPLIT_FROM` conversations or more, else one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = min(cores or 1, 8)
+    if cores < 2 or repository.conversation_count(connection, window) < AUTOMATIC_SPLIT_FROM:
+        return 1
+    return cores
 
 
 def _evaluate(
@@ -308,8 +322,10 @@ def _evaluate(
             return findings
         with engine.connect() as connection:
             read.conversations = repository.conversations_in(connection, window)
+    # `workers=0` splits by conversation or not at all: sharing whole controls among workers
+    # may hold the window's memory once a worker, which only an explicit number asks for
     return evaluate_policy(
-        policies, window, read.conversations, read.calls, state, workers, read.replies
+        policies, window, read.conversations, read.calls, state, workers or 1, read.replies
     )
 
 

@@ -600,13 +600,20 @@ def _id_order(connection: Connection) -> Any:
     return column if connection.dialect.name == "sqlite" else column.collate("C")
 
 
+def conversation_count(connection: Connection, window: Window) -> int:
+    """How many conversations have activity in the window."""
+    return int(
+        connection.execute(
+            select(func.count()).select_from(CONVERSATION).where(_in_window(window))
+        ).scalar_one()
+    )
+
+
 def conversation_split(connection: Connection, window: Window, parts: int) -> list[str]:
     """The ids that cut the window's conversations into `parts` runs of about equal size, in
     `conversations_in`'s order: the first id of every run but the first (fewer when there
     are fewer conversations). For `conversations_in(..., between=...)`."""
-    total = connection.execute(
-        select(func.count()).select_from(CONVERSATION).where(_in_window(window))
-    ).scalar_one()
+    total = conversation_count(connection, window)
     order = _id_order(connection)
     cuts: list[str] = []
     for part in range(1, parts):

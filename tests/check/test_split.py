@@ -177,3 +177,44 @@ def test_runs_follow_pythons_order_whatever_the_columns_collation(
                     )
                 ]
                 assert joined == whole == sorted(whole)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="splitting forks worker processes (Linux)")
+def test_workers_zero_splits_a_large_window_among_the_cores_only(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check_workers = 0` (the default): one process for a window under
+    `AUTOMATIC_SPLIT_FROM` conversations, or with one core, or whose controls cannot be
+    split; one process a core (here two) from there on; the same findings every way."""
+    from iso_social.config import Settings
+
+    assert Settings().check_workers == 0
+    _ingest(tmp_path, sqlite_url)
+    policies = load_policies([resource_dir("policies")])
+    _, alone = pipeline.run_check_with_findings(policies, db=sqlite_url, start=START, end=END)
+    cuts: list[int] = []
+    real_split = repository.conversation_split
+
+    def split(connection: Any, window: Any, parts: int) -> Any:
+        cuts.append(parts)
+        return real_split(connection, window, parts)
+
+    monkeypatch.setattr(repository, "conversation_split", split)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+
+    def automatic() -> Any:
+        return pipeline.run_check_with_findings(
+            policies, db=sqlite_url, start=START, end=END, workers=0
+        )[1]
+
+    assert automatic() == alone and cuts == []  # a small window: one process
+    monkeypatch.setattr(pipeline, "AUTOMATIC_SPLIT_FROM", 100)
+    assert automatic() == alone and cuts == [2]  # one process a core
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert automatic() == alone and cuts == [2]  # one core: not split
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(check, "splits", lambda controls: False)
+    monkeypatch.setattr(pipeline, "splits", lambda controls: False)
+    forked: list[int] = []
+    monkeypatch.setattr(check, "_in_processes", lambda *args: forked.append(1))
+    assert automatic() == alone and cuts == [2] and not forked  # no split: one process
