@@ -594,7 +594,7 @@ def evaluate_policy(
     are shared among that many forked processes, largest population first; each finding is
     the one a single process would give. Where processes cannot be forked (not Linux) the
     controls are evaluated here, one after the other."""
-    jobs = [(p, c) for p in sorted(policies, key=lambda p: p.document.id) for c in p.controls]
+    jobs = _jobs(policies)
     if replies is not None:
         findings = [evaluate_control(c, p, window, (), (), replies=replies) for p, c in jobs]
     elif state is None and workers > 1 and len(jobs) > 1 and _can_fork():
@@ -602,6 +602,11 @@ def evaluate_policy(
     else:
         findings = _one_by_one(jobs, window, conversations, calls, state)
     return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
+
+
+def _jobs(policies: Sequence[Policy]) -> list[tuple[Policy, Control]]:
+    """Every control with its policy, in a stable order (policy id, then the policy's own)."""
+    return [(p, c) for p in sorted(policies, key=lambda p: p.document.id) for c in p.controls]
 
 
 def _one_by_one(
@@ -697,8 +702,8 @@ def evaluate_split(
     into runs of ids, one forked process a run: each reads its run and counts it for every
     control (a tally, or contacts); this process joins the parts in id order, so each
     finding is the one a single process would give, and evaluates calls-only controls over
-    `calls`. Both cores read the window, not only evaluate it. None when processes cannot be
-    forked or one died: the caller then reads the window itself."""
+    `calls`. Every worker reads its share of the window, so no process holds all of it. None
+    when processes cannot be forked or one died: the caller then reads the window itself."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -706,7 +711,7 @@ def evaluate_split(
     if not _can_fork():
         return None
     global _RUNS  # inherited by the forked workers, never pickled
-    jobs = [(p, c) for p in sorted(policies, key=lambda p: p.document.id) for c in p.controls]
+    jobs = _jobs(policies)
     bounds: list[str | None] = [None, *cuts, None]
     runs = list(pairwise(bounds))
     _RUNS = (jobs, window, runs, read)
