@@ -28,7 +28,7 @@ from heapq import heapify, heappop, heappush
 from itertools import chain, pairwise
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from iso_social.controls import ControlInput, control_types
 from iso_social.controls.base import (
@@ -37,6 +37,7 @@ from iso_social.controls.base import (
     PerContact,
     PerConversation,
     Tally,
+    tally_each,
 )
 from iso_social.domain import (
     Call,
@@ -471,6 +472,8 @@ def _prune(kept: dict[str, Any], conversations: Sequence[Conversation]) -> None:
             del kept[cid]
 
 
+ChannelItem = TypeVar("ChannelItem", Conversation, Call)
+
 # each set of channels' conversations and calls, selected once for every control on them
 Selections = dict[frozenset[Channel], tuple[list[Conversation], list[Call]]]
 
@@ -491,6 +494,11 @@ def reply_needs(controls: Iterable[Control]) -> set[ReplyNeed] | None:
             return None
         needs.add((frozenset(control.spec.channels), kind.reply_filter(control.params)))
     return needs or None
+
+
+def _on(channels: frozenset[Channel], items: Sequence[ChannelItem]) -> list[ChannelItem]:
+    """The conversations (or calls) on `channels`; all of them when it is empty."""
+    return [item for item in items if not channels or item.channel in channels]
 
 
 def evaluate_control(
@@ -519,10 +527,7 @@ def evaluate_control(
     else:
         selections = {} if selections is None else selections
         if channels not in selections:
-            selections[channels] = (
-                [c for c in conversations if not channels or c.channel in channels],
-                [c for c in calls if not channels or c.channel in channels],
-            )
+            selections[channels] = (_on(channels, conversations), _on(channels, calls))
         selected, selected_calls = selections[channels]
         data = ControlInput(
             window=window,
@@ -729,10 +734,7 @@ def evaluate_split(
         kind = types[control.spec.type]
         data = ControlInput(window=window, calendars=policy.calendars())
         if _calls_only(kind):
-            channels = control.spec.channels
-            data = dataclasses.replace(
-                data, calls=[c for c in calls if not channels or c.channel in channels]
-            )
+            data = dataclasses.replace(data, calls=_on(frozenset(control.spec.channels), calls))
             outcome = kind.evaluate(data, control.params)
         elif isinstance(kind, PerConversation):
             tally = Tally()
@@ -762,16 +764,11 @@ def _evaluate_run(index: int) -> list[Any]:
             continue
         channels = frozenset(control.spec.channels)
         if channels not in selections:
-            selections[channels] = [
-                c for c in conversations if not channels or c.channel in channels
-            ]
+            selections[channels] = _on(channels, conversations)
         selected = selections[channels]
         if isinstance(kind, PerConversation):
             data = ControlInput(window=window, conversations=selected, calendars=policy.calendars())
-            tally = Tally()
-            for conversation in selected:
-                kind.assess(conversation, data, control.params, tally)
-            parts.append(tally)
+            parts.append(tally_each(kind, data, control.params))
         else:
             assert isinstance(kind, PerContact)  # noqa: S101 (`splits`)
             parts.append([c for c in map(kind.contact, selected) if c is not None])

@@ -93,10 +93,16 @@ class PerConversation(Protocol):
 
 def evaluate_each(control: PerConversation, data: ControlInput, params: Any) -> Outcome:
     """Assess every conversation in order, then conclude."""
+    return control.conclude(tally_each(control, data, params), data, params)
+
+
+def tally_each(control: PerConversation, data: ControlInput, params: Any) -> Tally:
+    """Every conversation assessed in order, into one tally (not concluded yet: a check split
+    by conversation joins such tallies first)."""
     tally = Tally()
     for conversation in data.conversations:
         control.assess(conversation, data, params, tally)
-    return control.conclude(tally, data, params)
+    return tally
 
 
 @runtime_checkable
