@@ -278,8 +278,9 @@ def _read_inputs(
             replies={need: repository.first_replies(connection, window, *need) for need in needs}
         )
     if state is None and workers != 1 and splits(controls):
-        parts = workers or _automatic_parts(connection, window)
-        cuts = repository.conversation_split(connection, window, parts) if parts > 1 else []
+        total = repository.conversation_count(connection, window)
+        parts = workers or _automatic_parts(total)
+        cuts = repository.conversation_split(connection, window, parts, total) if parts > 1 else []
         if cuts:
             return _Inputs(calls=repository.calls_in(connection, window), cuts=cuts)
     if state is not None:
@@ -293,14 +294,12 @@ def _read_inputs(
 AUTOMATIC_SPLIT_FROM = 50_000  # conversations; a smaller window is checked as fast in one process
 
 
-def _automatic_parts(connection: Connection, window: Window) -> int:
-    """How many processes `workers=0` splits a check among: one per core this process may run
-    on (at most eight) for a window of `AUTOMATIC_SPLIT_FROM` conversations or more, else one."""
+def _automatic_parts(conversations: int) -> int:
+    """How many processes `workers=0` splits a check of that many conversations among: one per
+    core this process may run on (at most eight) from `AUTOMATIC_SPLIT_FROM` on, else one."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = min(cores or 1, 8)
-    if cores < 2 or repository.conversation_count(connection, window) < AUTOMATIC_SPLIT_FROM:
-        return 1
-    return cores
+    return cores if cores > 1 and conversations >= AUTOMATIC_SPLIT_FROM else 1
 
 
 def _evaluate(

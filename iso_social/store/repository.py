@@ -609,11 +609,15 @@ def conversation_count(connection: Connection, window: Window) -> int:
     )
 
 
-def conversation_split(connection: Connection, window: Window, parts: int) -> list[str]:
+def conversation_split(
+    connection: Connection, window: Window, parts: int, total: int | None = None
+) -> list[str]:
     """The ids that cut the window's conversations into `parts` runs of about equal size, in
     `conversations_in`'s order: the first id of every run but the first (fewer when there
-    are fewer conversations). For `conversations_in(..., between=...)`."""
-    total = conversation_count(connection, window)
+    are fewer conversations). For `conversations_in(..., between=...)`. `total`: the
+    window's `conversation_count`, when the caller has it already."""
+    if total is None:
+        total = conversation_count(connection, window)
     order = _id_order(connection)
     cuts: list[str] = []
     for part in range(1, parts):

@@ -195,9 +195,9 @@ def test_workers_zero_splits_a_large_window_among_the_cores_only(
     cuts: list[int] = []
     real_split = repository.conversation_split
 
-    def split(connection: Any, window: Any, parts: int) -> Any:
+    def split(connection: Any, window: Any, parts: int, *rest: Any) -> Any:
         cuts.append(parts)
-        return real_split(connection, window, parts)
+        return real_split(connection, window, parts, *rest)
 
     monkeypatch.setattr(repository, "conversation_split", split)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
