@@ -701,14 +701,17 @@ def evaluate_split(
     window: Window,
     cuts: Sequence[str],
     read: RunReader,
-    calls: Sequence[Call],
+    calls: Callable[[], Sequence[Call]],
+    processes: int | None = None,
 ) -> list[Finding] | None:
     """Evaluate every control (all `splits`) with the window's conversations cut at `cuts`
-    into runs of ids, one forked process a run: each reads its run and counts it for every
-    control (a tally, or contacts); this process joins the parts in id order, so each
-    finding is the one a single process would give, and evaluates calls-only controls over
-    `calls`. Every worker reads its share of the window, so no process holds all of it. None
-    when processes cannot be forked or one died: the caller then reads the window itself."""
+    into runs of ids, shared among `processes` forked workers (default: one a run): a worker
+    reads a run and counts it for every control (a tally, or contacts), then takes the next;
+    this process joins the parts in id order, so each finding is the one a single process
+    would give. Meanwhile this process evaluates the calls-only controls over the window's
+    `calls()` (read only when there is such a control). Every worker reads only its runs, so
+    no process holds the whole window. None when processes cannot be forked or one died: the
+    caller then reads the window itself."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -722,8 +725,12 @@ def evaluate_split(
     _RUNS = (jobs, window, runs, read)
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(len(runs), mp_context=context) as pool:
-            parts = list(pool.map(_evaluate_run, range(len(runs))))
+        with ProcessPoolExecutor(
+            min(processes or len(runs), len(runs)), mp_context=context
+        ) as pool:
+            counted = [pool.submit(_evaluate_run, index) for index in range(len(runs))]
+            by_calls = _evaluate_calls(jobs, window, calls)  # while the workers count
+            parts = [future.result() for future in counted]
     except BrokenProcessPool:  # a worker was killed (out of memory?)
         return None
     finally:
@@ -733,9 +740,8 @@ def evaluate_split(
     for index, (policy, control) in enumerate(jobs):
         kind = types[control.spec.type]
         data = ControlInput(window=window, calendars=policy.calendars())
-        if _calls_only(kind):
-            data = dataclasses.replace(data, calls=_on(frozenset(control.spec.channels), calls))
-            outcome = kind.evaluate(data, control.params)
+        if index in by_calls:
+            outcome = by_calls[index]
         elif isinstance(kind, PerConversation):
             tally = Tally()
             for part in parts:
@@ -747,6 +753,27 @@ def evaluate_split(
             outcome = kind.evaluate_contacts(contacts, data, control.params)
         findings.append(_finding(control, policy, window, outcome))
     return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
+
+
+def _evaluate_calls(
+    jobs: Sequence[tuple[Policy, Control]], window: Window, read: Callable[[], Sequence[Call]]
+) -> dict[int, Outcome]:
+    """The outcome of each calls-only control among `jobs`, by its index, over the calls
+    `read` gives (not called when there is no such control)."""
+    types = control_types()
+    calls: Sequence[Call] | None = None
+    outcomes = {}
+    for index, (policy, control) in enumerate(jobs):
+        kind = types[control.spec.type]
+        if _calls_only(kind):
+            calls = read() if calls is None else calls
+            data = ControlInput(
+                window=window,
+                calls=_on(frozenset(control.spec.channels), calls),
+                calendars=policy.calendars(),
+            )
+            outcomes[index] = kind.evaluate(data, control.params)
+    return outcomes
 
 
 def _evaluate_run(index: int) -> list[Any]:
@@ -771,7 +798,7 @@ def _evaluate_run(index: int) -> list[Any]:
             parts.append(tally_each(kind, data, control.params))
         else:
             assert isinstance(kind, PerContact)  # noqa: S101 (`splits`)
-            parts.append([c for c in map(kind.contact, selected) if c is not None])
+            parts.append([tuple(c) for c in map(kind.contact, selected) if c is not None])
     return parts
 
 

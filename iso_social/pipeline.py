@@ -257,7 +257,8 @@ class _Inputs:
     conversations: Sequence[Conversation] = ()
     calls: Sequence[Call] = ()
     replies: Replies | None = None
-    cuts: list[str] | None = None  # the workers read the conversations, each its run
+    cuts: list[str] | None = None  # the workers read the conversations, each run in turn
+    processes: int = 1  # how many workers share the runs
 
 
 def _read_inputs(
@@ -268,10 +269,10 @@ def _read_inputs(
     workers: int = 1,
 ) -> _Inputs:
     """What the controls evaluate: the first replies the store pairs when every control is fed
-    by them (`check.reply_needs`); the calls, and where to cut the window's conversations
-    among `workers` processes that each read and count a run of them, when every control
-    type allows it (`check.splits`); else the window's conversations (with `state`, only
-    those that changed since the last check are read again) and calls."""
+    by them (`check.reply_needs`); where to cut the window's conversations into runs that
+    `workers` processes read and count, when every control type allows it (`check.splits`;
+    the calls are read while they count); else the window's conversations (with `state`,
+    only those that changed since the last check are read again) and calls."""
     needs = reply_needs(controls) if state is None else None
     if needs is not None:
         return _Inputs(
@@ -279,10 +280,12 @@ def _read_inputs(
         )
     if state is None and workers != 1 and splits(controls):
         total = repository.conversation_count(connection, window)
-        parts = workers or _automatic_parts(total)
-        cuts = repository.conversation_split(connection, window, parts, total) if parts > 1 else []
-        if cuts:
-            return _Inputs(calls=repository.calls_in(connection, window), cuts=cuts)
+        processes = workers or _automatic_parts(total)
+        if processes > 1:
+            runs = processes * RUNS_PER_PROCESS
+            cuts = repository.conversation_split(connection, window, runs, total)
+            if cuts:
+                return _Inputs(cuts=cuts, processes=processes)
     if state is not None:
         state.loaded = repository.refresh_conversations(connection, window, state.loaded)
         conversations = state.loaded.ordered()
@@ -292,6 +295,11 @@ def _read_inputs(
 
 
 AUTOMATIC_SPLIT_FROM = 50_000  # conversations; a smaller window is checked as fast in one process
+# runs of conversations a split check cuts for each worker process: a worker that finishes a
+# run takes the next, so no core idles while another counts a run slower than the rest (a
+# channel's conversations cost more than another's), and this process receives the finished
+# runs' tallies while the last ones are still counted
+RUNS_PER_PROCESS = 4
 
 
 def _automatic_parts(conversations: int) -> int:
@@ -316,16 +324,23 @@ def _evaluate(
     can be had), else by `check.evaluate_policy`."""
     if read.cuts is not None:
         reader = functools.partial(_read_run, db, window)
-        findings = evaluate_split(policies, window, read.cuts, reader, read.calls)
+        calls = functools.partial(_read_calls, engine, window)
+        findings = evaluate_split(policies, window, read.cuts, reader, calls, read.processes)
         if findings is not None:
             return findings
         with engine.connect() as connection:
             read.conversations = repository.conversations_in(connection, window)
+            read.calls = repository.calls_in(connection, window)
     # `workers=0` splits by conversation or not at all: sharing whole controls among workers
     # may hold the window's memory once a worker, which only an explicit number asks for
     return evaluate_policy(
         policies, window, read.conversations, read.calls, state, workers or 1, read.replies
     )
+
+
+def _read_calls(engine: Engine, window: Window) -> list[Call]:
+    with engine.connect() as connection:
+        return repository.calls_in(connection, window)
 
 
 def _read_run(

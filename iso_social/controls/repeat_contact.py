@@ -12,18 +12,26 @@ customers' contacts that start in the window; the rate is the share that are not
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Annotated, ClassVar, NamedTuple
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls.base import ControlInput, Tally, percent
-from iso_social.domain import Channel, Conversation, EvidenceItem, Outcome, Status
+from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
 from iso_social.i18n import N_
 
 _DONE = (Status.RESOLVED, Status.CLOSED)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since the epoch: exact, and an int travels
+    between processes far faster than a datetime."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 class RepeatContactParams(BaseModel):
@@ -37,16 +45,18 @@ class RepeatContactParams(BaseModel):
 
 class Contact(NamedTuple):
     """A conversation as `repeat_contact` counts it: whose contact, when, and when (if ever) it
-    was first resolved or closed."""
+    was first resolved or closed. Plain values only (moments in microseconds since the epoch,
+    `_micros`; the channel's name), so a split check moves contacts between processes as
+    plain tuples (`PerContact`)."""
 
     customer: str  # the author of its first customer message, in lower case
-    at: datetime
+    at: int
     conversation_id: str
-    channel: Channel
-    done_at: datetime | None
+    channel: str
+    done_at: int | None
 
 
-def _latest_open(contacts: list[Contact], index: int, since: datetime) -> Contact | None:
+def _latest_open(contacts: list[Contact], index: int, since: int) -> Contact | None:
     """The latest of a customer's contacts before `contacts[index]` (in time order) made at or
     after `since` and not resolved before it."""
     moment = contacts[index].at
@@ -59,7 +69,7 @@ def _latest_open(contacts: list[Contact], index: int, since: datetime) -> Contac
     return None
 
 
-def _contact_order(contact: Contact) -> tuple[datetime, str]:
+def _contact_order(contact: Contact) -> tuple[int, str]:
     return contact.at, contact.conversation_id
 
 
@@ -83,22 +93,24 @@ class RepeatContact:
         done = [s.created_at for s in conversation.statuses if s.status in _DONE]
         return Contact(
             first.author.lower(),
-            first.created_at,
+            _micros(first.created_at),
             conversation.conversation_id,
-            conversation.channel,
-            min(done) if done else None,
+            conversation.channel.value,
+            _micros(min(done)) if done else None,
         )
 
     def evaluate_contacts(
-        self, contacts: Sequence[Contact], data: ControlInput, params: RepeatContactParams
+        self, contacts: Iterable[tuple[Any, ...]], data: ControlInput, params: RepeatContactParams
     ) -> Outcome:
-        """`evaluate` over the conversations' contacts (`PerContact`), in their order."""
+        """`evaluate` over the conversations' contacts (`PerContact`: `Contact`s, or the plain
+        tuples of their values a split check moves), in their order."""
         by_customer: dict[str, list[Contact]] = defaultdict(list)
-        for contact in contacts:
+        for contact in map(Contact._make, contacts):
             by_customer[contact.customer].append(contact)
         tally = Tally()
         repeaters: set[str] = set()
-        start, end = data.window.start, data.window.end
+        start, end = _micros(data.window.start), _micros(data.window.end)
+        within = params.within // _MICROSECOND
         for customer, mine in by_customer.items():
             if len(mine) == 1:  # most customers: nothing to look back at
                 if start <= mine[0].at < end:
@@ -109,11 +121,11 @@ class RepeatContact:
                 if not start <= contact.at < end:
                     continue
                 cid = contact.conversation_id
-                previous = _latest_open(mine, index, contact.at - params.within) if index else None
+                previous = _latest_open(mine, index, contact.at - within) if index else None
                 if previous is None:
                     tally.passed(cid)
                     continue
-                gap = (contact.at - previous.at).total_seconds()
+                gap = (contact.at - previous.at) / 1_000_000
                 repeaters.add(customer)
                 tally.failed(
                     cid,
@@ -121,12 +133,12 @@ class RepeatContact:
                         cid,
                         (previous.conversation_id,),
                         gap,
-                        f"the customer contacted again on {contact.channel.value} "
+                        f"the customer contacted again on {contact.channel} "
                         f"{format_duration(gap)} after an unresolved contact on "
-                        f"{previous.channel.value} ({previous.conversation_id}).",
+                        f"{previous.channel} ({previous.conversation_id}).",
                     ),
                 )
-        within = format_duration(params.within.total_seconds())
+        period = format_duration(params.within.total_seconds())
         return tally.outcome(
             target=params.target,
             empty="No customer contact in the audit window.",
@@ -137,7 +149,7 @@ class RepeatContact:
             },
             statement=lambda rate: (
                 f"{len(tally.evidence)} of {tally.population} contacts ({percent(1 - rate)}) "
-                f"were repeats within {within} about an unresolved case, from "
+                f"were repeats within {period} about an unresolved case, from "
                 f"{len(repeaters)} customers; the target is {percent(params.target)} of "
                 "contacts without a repeat."
             ),

@@ -615,22 +615,27 @@ def conversation_split(
     """The ids that cut the window's conversations into `parts` runs of about equal size, in
     `conversations_in`'s order: the first id of every run but the first (fewer when there
     are fewer conversations). For `conversations_in(..., between=...)`. `total`: the
-    window's `conversation_count`, when the caller has it already."""
+    window's `conversation_count`, when the caller has it already. One query: the ids are
+    numbered in order and those at the cuts' positions kept."""
     if total is None:
         total = conversation_count(connection, window)
-    order = _id_order(connection)
-    cuts: list[str] = []
-    for part in range(1, parts):
-        found = connection.execute(
-            select(CONVERSATION.c.conversation_id)
-            .where(_in_window(window))
-            .order_by(order)
-            .limit(1)
-            .offset(total * part // parts)
-        ).scalar()
-        if found is not None and (not cuts or found > cuts[-1]):
-            cuts.append(found)
-    return cuts
+    positions = sorted({total * part // parts + 1 for part in range(1, parts)} - {1})
+    if not positions:
+        return []
+    numbered = (
+        select(
+            CONVERSATION.c.conversation_id,
+            func.row_number().over(order_by=_id_order(connection)).label("position"),
+        )
+        .where(_in_window(window))
+        .subquery()
+    )
+    query = (
+        select(numbered.c.conversation_id)
+        .where(numbered.c.position.in_(positions))
+        .order_by(numbered.c.position)
+    )
+    return list(connection.execute(query).scalars())
 
 
 def conversations_in(

@@ -4,6 +4,7 @@ process, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import json
 import os
@@ -201,6 +202,14 @@ def test_workers_zero_splits_a_large_window_among_the_cores_only(
 
     monkeypatch.setattr(repository, "conversation_split", split)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    pools: list[int] = []  # worker processes of each split
+
+    class Pool(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **options: Any) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers, **options)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)
 
     def automatic() -> Any:
         return pipeline.run_check_with_findings(
@@ -209,12 +218,15 @@ def test_workers_zero_splits_a_large_window_among_the_cores_only(
 
     assert automatic() == alone and cuts == []  # a small window: one process
     monkeypatch.setattr(pipeline, "AUTOMATIC_SPLIT_FROM", 100)
-    assert automatic() == alone and cuts == [2]  # one process a core
+    runs = 2 * pipeline.RUNS_PER_PROCESS
+    assert automatic() == alone and cuts == [runs]  # runs for two processes (cores)
+    assert pools == [2]
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert automatic() == alone and cuts == [2]  # one core: not split
+    assert automatic() == alone and cuts == [runs]  # one core: not split
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(check, "splits", lambda controls: False)
     monkeypatch.setattr(pipeline, "splits", lambda controls: False)
     forked: list[int] = []
     monkeypatch.setattr(check, "_in_processes", lambda *args: forked.append(1))
-    assert automatic() == alone and cuts == [2] and not forked  # no split: one process
+    assert automatic() == alone and cuts == [runs] and not forked  # no split: one process
+    assert pools == [2]
