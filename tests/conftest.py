@@ -194,16 +194,12 @@ def make_conversation() -> Callable[..., Conversation]:
                 **options,
             )
             if kind == "note":
-                msg = Message(**{**_fields(msg), "direction": Direction.INTERNAL})
+                msg = msg._replace(direction=Direction.INTERNAL)
             messages.append(msg)
         messages.sort(key=lambda m: m.created_at)
         return Conversation(conversation_id, channel, tuple(messages), statuses)
 
     return _make
-
-
-def _fields(msg: Message) -> dict[str, Any]:
-    return {name: getattr(msg, name) for name in msg.__slots__}
 
 
 def canonical_message(message_id: str, created_at: str, **overrides: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from iso_social.domain import (
     VISIBILITY_OF,
     Message,
     Record,
+    field_names,
 )
 
 MAX_RAW_CHARS = 65_536  # raw text kept for a rejected record; longer lines are cut and marked
@@ -65,7 +66,7 @@ NUL_REASON = (
 def nul_field(record: Record) -> str | None:
     """The first text field of `record` holding a NUL character (PostgreSQL's text cannot,
     so no backend stores one), or None."""
-    for name in record.__slots__:
+    for name in field_names(record):
         value = getattr(record, name)
         if type(value) is str and "\x00" in value:
             return name

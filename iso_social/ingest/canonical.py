@@ -30,6 +30,7 @@ from iso_social.domain import (
     Status,
     StatusChange,
     Visibility,
+    field_names,
 )
 from iso_social.ingest.base import NUL_REASON, PlainMessage
 
@@ -418,7 +419,7 @@ def record_digest(record: Record) -> str:
     """A digest of the record's content, to tell a duplicate from a conflicting record."""
     if type(record) is Message:  # most records: the same digest without the generic walk
         return message_digest(record, record.created_at.isoformat())
-    values = [getattr(record, name) for name in record.__slots__]
+    values = [getattr(record, name) for name in field_names(record)]
     return _short_hash(*(v.isoformat() if isinstance(v, datetime) else str(v) for v in values))
 
 

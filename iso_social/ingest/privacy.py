@@ -32,7 +32,7 @@ def pseudonymise(record: Record, key: bytes) -> Record:
         and record.author
         and not record.author.startswith(PREFIX)
     ):
-        return dataclasses.replace(record, author=pseudonym(record.author, key))
+        return record._replace(author=pseudonym(record.author, key))
     if isinstance(record, Call) and record.customer and not record.customer.startswith(PREFIX):
         return dataclasses.replace(record, customer=pseudonym(record.customer, key))
     return record

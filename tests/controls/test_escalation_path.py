@@ -24,7 +24,7 @@ def escalate(conversation: Conversation, hours: float, to: str) -> Conversation:
 
 
 def with_text(conversation: Conversation, text: str) -> Conversation:
-    messages = (replace(conversation.messages[0], text=text), *conversation.messages[1:])
+    messages = (conversation.messages[0]._replace(text=text), *conversation.messages[1:])
     return replace(conversation, messages=messages)
 
 

@@ -17,7 +17,7 @@ WINDOW = Window(T0 - timedelta(days=1), T0 + timedelta(days=30))
 
 def by(author: str, conversation: Conversation) -> Conversation:
     messages = tuple(
-        replace(m, author=author) if m.is_customer_inbound else m for m in conversation.messages
+        m._replace(author=author) if m.is_customer_inbound else m for m in conversation.messages
     )
     return replace(conversation, messages=messages)
 
