@@ -129,14 +129,18 @@ Mark = tuple[Fingerprint, datetime | None]  # a conversation's fingerprint and f
 @dataclass
 class IncrementalState:
     """What a scheduler keeps between checks: each per-conversation control's tally of each
-    conversation, with the conversation's fingerprint; the window's conversations as last read
-    (`loaded`, kept by the pipeline so a check reads only what changed); and how much was
-    assessed or reused."""
+    conversation, with the conversation's fingerprint; each contact-counted control's
+    contacts; the window's conversations as last read (`loaded`, kept by the pipeline so a
+    check reads only what changed); and how much was assessed or reused."""
 
     tallies: dict[tuple[str, str], dict[str, tuple[Mark, Kept]]] = field(default_factory=dict)
     totals: dict[tuple[str, str], Totals] = field(default_factory=dict)
     windows: dict[tuple[str, str], Window] = field(default_factory=dict)
     marks: dict[str, tuple[Conversation, Mark]] = field(default_factory=dict)
+    # each contact-counted control's contacts (`PerContact`), by conversation
+    contacts: dict[tuple[str, str], dict[str, tuple[Conversation, tuple[Any, ...] | None]]] = field(
+        default_factory=dict
+    )
     loaded: WindowConversations | None = None
     assessed: int = 0
     reused: int = 0
@@ -464,6 +468,28 @@ def _update(
     return assessed
 
 
+def _kept_contacts(
+    kind: PerContact,
+    conversations: Sequence[Conversation],
+    kept: dict[str, tuple[Conversation, tuple[Any, ...] | None]],
+) -> list[tuple[Any, ...]]:
+    """The conversations' contacts, in order, summarising again only the conversations a
+    refresh read again (a new object: an unchanged conversation is the object summarised
+    last time); `kept` holds each conversation's contact for the next check."""
+    contacts = []
+    for conversation in conversations:
+        hit = kept.get(conversation.conversation_id)
+        if hit is not None and hit[0] is conversation:
+            contact = hit[1]
+        else:
+            contact = kind.contact(conversation)
+            kept[conversation.conversation_id] = (conversation, contact)
+        if contact is not None:
+            contacts.append(contact)
+    _prune(kept, conversations)
+    return contacts
+
+
 def _prune(kept: dict[str, Any], conversations: Sequence[Conversation]) -> None:
     """Forget conversations no longer in the window, once they are a fifth of what is kept."""
     if len(kept) > 1.25 * len(conversations) + 100:
@@ -541,6 +567,10 @@ def evaluate_control(
         if marks is None:
             marks, known = marks_of(data.conversations), None
         outcome = _incremental(kind, data, control.params, key, state, marks, known)
+    elif state is not None and isinstance(kind, PerContact):
+        key = (policy.sha256, control.spec.id)
+        contacts = _kept_contacts(kind, data.conversations, state.contacts.setdefault(key, {}))
+        outcome = kind.evaluate_contacts(contacts, data, control.params)
     else:
         outcome = kind.evaluate(data, control.params)
     return _finding(control, policy, window, outcome)

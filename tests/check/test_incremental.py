@@ -19,6 +19,7 @@ import pytest
 from iso_social import pipeline
 from iso_social.check import IncrementalState, evaluate_policy
 from iso_social.config import resource_dir
+from iso_social.controls.repeat_contact import RepeatContact
 from iso_social.domain import Window
 from iso_social.policy import load_policies
 from iso_social.store import repository
@@ -56,14 +57,28 @@ def batches(seed: int) -> list[list[dict[str, object]]]:
     ],
 )
 def test_incremental_checks_equal_full_checks(
-    seed: int, window_kind: str, read: str, tmp_path: Path, db_url: str
+    seed: int,
+    window_kind: str,
+    read: str,
+    tmp_path: Path,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Windows slide (the scheduler's last N days) or grow (month to date); conversations are
     read afresh, or kept between checks and refreshed as the scheduler does, so that only the
-    changed ones are new objects and running totals are updated in place."""
+    changed ones are new objects, running totals are updated in place and only those are
+    summarised again as contacts."""
     policies = load_policies([resource_dir("policies")])
     state = IncrementalState()
     later_assessed = later_total = 0
+    summarised: list[str] = []
+    contact = RepeatContact.contact
+    monkeypatch.setattr(
+        RepeatContact,
+        "contact",
+        lambda self, conversation: summarised.append("") or contact(self, conversation),
+    )
+    later_summarised = later_conversations = 0
     for n, (cut, group) in enumerate(zip(ARRIVALS, batches(seed), strict=True)):
         path = tmp_path / f"batch-{n}.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in group), encoding="utf-8")
@@ -77,14 +92,20 @@ def test_incremental_checks_equal_full_checks(
                 conversations = repository.conversations_in(connection, window)
             calls = repository.calls_in(connection, window)
         assessed, total = state.assessed, state.assessed + state.reused
+        summarised.clear()
         incremental = evaluate_policy(policies, window, conversations, calls, state)
         if n:  # after the first check, which assesses everything
             later_assessed += state.assessed - assessed
             later_total += state.assessed + state.reused - total
+            later_summarised += len(summarised)
+            later_conversations += len(conversations)
         full = evaluate_policy(policies, window, conversations, calls)
         assert incremental == full, f"arrival {n}"
         assert any(f.outcome.population for f in full)
     assert later_assessed < 0.6 * later_total, (later_assessed, later_total)
+    # kept conversations are the same objects: their contacts are kept; read afresh, all new
+    expected = 0.6 * later_conversations if read == "kept" else later_conversations
+    assert 0 < later_summarised <= expected, (later_summarised, later_conversations)
 
 
 def test_a_changed_policy_is_assessed_afresh(tmp_path: Path, sqlite_url: str) -> None:
