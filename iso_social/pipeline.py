@@ -271,8 +271,8 @@ def _read_inputs(
     """What the controls evaluate: the first replies the store pairs when every control is fed
     by them (`check.reply_needs`); where to cut the window's conversations into runs that
     `workers` processes read and count, when every control type allows it (`check.splits`;
-    the calls are read while they count); else the window's conversations (with `state`,
-    only those that changed since the last check are read again) and calls."""
+    the calls are read while they count); else the window's conversations and calls (with
+    `state`, only those that changed or arrived since the last check are read again)."""
     needs = reply_needs(controls) if state is None else None
     if needs is not None:
         return _Inputs(
@@ -288,9 +288,9 @@ def _read_inputs(
                 return _Inputs(cuts=cuts, processes=processes)
     if state is not None:
         state.loaded = repository.refresh_conversations(connection, window, state.loaded)
-        conversations = state.loaded.ordered()
-    else:
-        conversations = repository.conversations_in(connection, window)
+        state.calls = repository.refresh_calls(connection, window, state.calls)
+        return _Inputs(state.loaded.ordered(), state.calls.calls)
+    conversations = repository.conversations_in(connection, window)
     return _Inputs(conversations, repository.calls_in(connection, window))
 
 

@@ -18,9 +18,7 @@ from sqlalchemy import Engine, func, select, update
 
 from iso_social.domain import now_utc
 from iso_social.store.database import create_schema, transaction
-from iso_social.store.tables import CALL, CONVERSATION, INGEST, MESSAGE, REJECT
-
-PURGED_AUTHOR = "[purged]"
+from iso_social.store.tables import CALL, CONVERSATION, INGEST, MESSAGE, PURGED_AUTHOR, REJECT
 
 
 @dataclass(frozen=True)

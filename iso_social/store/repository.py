@@ -22,6 +22,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    true,
     type_coerce,
     update,
 )
@@ -54,6 +55,7 @@ from iso_social.store.tables import (
     ESCALATION,
     INGEST,
     MESSAGE,
+    PURGED_AUTHOR,
     REJECT,
     STATUS,
     UTCDateTime,
@@ -885,6 +887,58 @@ def refresh_conversations(
     return WindowConversations(source, window, ingest, pending, purged, by_id)
 
 
+@dataclass(frozen=True)
+class WindowCalls:
+    """A window's calls as last read, and what the store held then: an incremental check
+    reads again only the calls that arrived since (`refresh_calls`)."""
+
+    source: str  # the database they were read from
+    window: Window
+    ingest: int  # the newest ingest they reflect
+    pending: frozenset[int]  # older ingest ids not committed then
+    purged: int  # how many calls had been purged (a purge changes no ingest)
+    calls: list[Call]  # in `calls_in`'s order
+
+
+def refresh_calls(
+    connection: Connection, window: Window, previous: WindowCalls | None
+) -> WindowCalls:
+    """The window's calls, as `calls_in` reads them, reading only what is new since
+    `previous`: calls that ingests since then stored (a stored call never changes but by a
+    purge), and those offered after the previous window's end; calls offered before the
+    window's start are left out. Everything is read again when there is nothing to start
+    from, the window moved back, calls were purged since, or `previous` came from another
+    database."""
+    ingest, pending, _ = _store_marks(connection)
+    purged = connection.execute(
+        select(func.count()).select_from(CALL).where(CALL.c.customer == PURGED_AUTHOR)
+    ).scalar_one()
+    source = connection.engine.url.render_as_string(hide_password=True)
+    marks = (source, window, ingest, pending, purged)
+    if (
+        previous is None
+        or previous.source != source
+        or window.start < previous.window.start
+        or window.end < previous.window.end
+        or purged != previous.purged
+        or len(previous.pending) > IN_CHUNK  # many rolled back: a bounded IN list would not do
+    ):
+        return WindowCalls(*marks, calls_in(connection, window))
+    new: list[Call] = []
+    if ingest != previous.ingest or previous.pending:
+        since = CALL.c.ingest_id > previous.ingest
+        if previous.pending:
+            since |= CALL.c.ingest_id.in_(sorted(previous.pending))
+        new += _read_calls(connection, window, since)
+    if window.end > previous.window.end:  # calls the previous window's end left out
+        new += _read_calls(connection, Window(previous.window.end, window.end))
+    if not new and window.start == previous.window.start:
+        return WindowCalls(*marks, previous.calls)
+    by_id = {c.call_id: c for c in previous.calls if c.offered_at >= window.start}
+    by_id.update((c.call_id, c) for c in new)
+    return WindowCalls(*marks, sorted(by_id.values(), key=_CALL_ORDER))
+
+
 def message_texts(connection: Connection, message_ids: Iterable[str]) -> dict[str, str]:
     """The text of each named message that is stored ("" once purged), by id."""
     wanted = sorted(set(message_ids))
@@ -1007,21 +1061,31 @@ def first_replies(
 
 
 def calls_in(connection: Connection, window: Window) -> list[Call]:
-    """Calls offered in the window."""
+    """Calls offered in the window, by time (then id, in code point order on every backend)."""
+    calls = _read_calls(connection, window)
+    calls.sort(key=_CALL_ORDER)
+    return calls
+
+
+_CALL_ORDER = attrgetter("offered_at", "call_id")
+
+
+def _read_calls(connection: Connection, window: Window, where: Any = None) -> list[Call]:
+    """The calls offered in the window (those `where` selects, when given), in no order."""
     table = CALL
-    query = (
-        select(
-            table.c.call_id,
-            table.c.channel,
-            table.c.queue,
-            table.c.customer,
-            _raw(table.c.offered_at),
-            _raw(table.c.answered_at),
-            _raw(table.c.ended_at),
-            table.c.outcome,
-        )
-        .where(table.c.offered_at >= window.start, table.c.offered_at < window.end)
-        .order_by(table.c.offered_at, table.c.call_id)
+    query = select(
+        table.c.call_id,
+        table.c.channel,
+        table.c.queue,
+        table.c.customer,
+        _raw(table.c.offered_at),
+        _raw(table.c.answered_at),
+        _raw(table.c.ended_at),
+        table.c.outcome,
+    ).where(
+        table.c.offered_at >= window.start,
+        table.c.offered_at < window.end,
+        true() if where is None else where,
     )
     moment = _moment_of(connection)
     return [

@@ -320,6 +320,9 @@ MESSAGE = _table(MessageRow)
 STATUS = _table(StatusRow)
 ESCALATION = _table(EscalationRow)
 CALL = _table(CallRow)
+
+# what a retention purge writes in place of a message's author or a call's customer
+PURGED_AUTHOR = "[purged]"
 AUDIT_RUN = _table(AuditRunRow)
 FINDING = _table(FindingRow)
 POLICY_SNAPSHOT = _table(PolicySnapshotRow)

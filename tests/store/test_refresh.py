@@ -1,9 +1,10 @@
-"""`refresh_conversations` reads only what changed, and gives what a fresh read gives.
+"""`refresh_conversations` and `refresh_calls` read only what changed, and give what a fresh
+read gives.
 
 Logs arrive in batches (some late, with old timestamps), or all at once ahead of a window that
 slides day by day; a retention purge blanks content in between. After each step the refreshed
-conversations must equal `conversations_in` of the same window, and most of them must be the
-objects kept from the previous read (not read again).
+conversations and calls must equal `conversations_in` and `calls_in` of the same window, and
+most of them must be the objects kept from the previous read (not read again).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from iso_social.domain import Window
 from iso_social.evidence.retention import purge_content
 from iso_social.store import repository
 from iso_social.store.database import opened_engine
-from iso_social.store.repository import WindowConversations
+from iso_social.store.repository import WindowCalls, WindowConversations
 from iso_social.synthetic import synthetic_records
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -50,6 +51,18 @@ def _refresh_and_compare(
     return refreshed, kept
 
 
+def _refresh_calls_and_compare(
+    db_url: str, window: Window, loaded: WindowCalls | None
+) -> tuple[WindowCalls, int]:
+    """`_refresh_and_compare` for the calls."""
+    before = {c.call_id: c for c in loaded.calls} if loaded is not None else {}
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        refreshed = repository.refresh_calls(connection, window, loaded)
+        fresh = repository.calls_in(connection, window)
+    assert refreshed.calls == fresh
+    return refreshed, sum(before.get(c.call_id) is c for c in refreshed.calls)
+
+
 def test_batches_arriving_late_and_a_sliding_window(tmp_path: Path, db_url: str) -> None:
     rng = random.Random(5)
     records = list(synthetic_records(1500, seed=5, start=START, days=10))
@@ -61,11 +74,16 @@ def test_batches_arriving_late_and_a_sliding_window(tmp_path: Path, db_url: str)
             index = min(index + 1, len(cuts) - 1)  # a late export: old times, new arrival
         groups[index].append(record)
     loaded, kept_later = None, 0
+    calls: WindowCalls | None = None
+    calls_kept = 0
     for n, (cut, group) in enumerate(zip(cuts, groups, strict=True)):
         pipeline.ingest_logs([_write(tmp_path / f"batch-{n}.jsonl", group)], db=db_url)
         loaded, kept = _refresh_and_compare(db_url, Window(cut - SPAN, cut), loaded)
         kept_later += kept if n else 0
+        calls, kept = _refresh_calls_and_compare(db_url, Window(cut - SPAN, cut), calls)
+        calls_kept += kept
     assert kept_later > 0  # later refreshes kept conversations instead of reading them again
+    assert calls_kept > 0 and calls is not None and calls.calls
 
 
 def test_everything_ingested_ahead_of_a_window_sliding_day_by_day(
@@ -74,11 +92,15 @@ def test_everything_ingested_ahead_of_a_window_sliding_day_by_day(
     records = list(synthetic_records(1200, seed=9, start=START, days=12))
     pipeline.ingest_logs([_write(tmp_path / "all.jsonl", records)], db=db_url)
     loaded, kept_total = None, 0
+    calls: WindowCalls | None = None
+    calls_kept = 0
     for day in range(4, 12):
         end = START + timedelta(days=day, hours=7)
         loaded, kept = _refresh_and_compare(db_url, Window(end - SPAN, end), loaded)
         kept_total += kept
-    assert kept_total > 0
+        calls, kept = _refresh_calls_and_compare(db_url, Window(end - SPAN, end), calls)
+        calls_kept += kept
+    assert kept_total > 0 and calls_kept > 0
 
 
 def test_a_purge_or_a_window_moving_back_reads_everything_again(
@@ -88,13 +110,20 @@ def test_a_purge_or_a_window_moving_back_reads_everything_again(
     pipeline.ingest_logs([_write(tmp_path / "all.jsonl", records)], db=db_url)
     window = Window(START, START + timedelta(days=8))
     loaded, _ = _refresh_and_compare(db_url, window, None)
+    calls, _ = _refresh_calls_and_compare(db_url, window, None)
+    calls, kept = _refresh_calls_and_compare(db_url, window, calls)
+    assert kept == len(calls.calls) > 0  # nothing new: all kept
     with opened_engine(db_url) as engine:
         result = purge_content(engine, START + timedelta(days=3))
-    assert result.messages > 0
+    assert result.messages > 0 and result.calls > 0
     loaded, kept = _refresh_and_compare(db_url, window, loaded)
     assert kept == 0  # the purge blanked texts without an ingest: nothing kept is trusted
+    calls, kept = _refresh_calls_and_compare(db_url, window, calls)
+    assert kept == 0  # nor calls, whose customers it blanked
     earlier = Window(START - timedelta(days=1), START + timedelta(days=7))
     _, kept = _refresh_and_compare(db_url, earlier, loaded)
+    assert kept == 0
+    _, kept = _refresh_calls_and_compare(db_url, earlier, calls)
     assert kept == 0
 
 
