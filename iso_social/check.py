@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from heapq import heapify, heappop, heappush
@@ -55,7 +56,7 @@ from iso_social.domain import (
 from iso_social.policy import Control, Policy, Waiver
 
 if TYPE_CHECKING:
-    from iso_social.store.repository import WindowConversations
+    from iso_social.store.repository import WindowCalls, WindowConversations
 
 
 def grade(outcome: Outcome, control: Control) -> Verdict:
@@ -142,11 +143,14 @@ class IncrementalState:
         default_factory=dict
     )
     loaded: WindowConversations | None = None
+    calls: WindowCalls | None = None  # the window's calls as last read (`loaded`'s twin)
     assessed: int = 0
     reused: int = 0
     # which check `marks_of` last marked, and the conversations it found new or changed in it
     generation: int = 0
     changed: set[str] = field(default_factory=set)
+    gone: set[str] = field(default_factory=set)  # in the previous check's window, not this one's
+    ids: AbstractSet[str] = frozenset()  # the conversations `marks_of` last marked
     seen: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
@@ -184,6 +188,7 @@ def marks_of(
     _prune(kept, conversations)
     state.generation += 1
     state.changed = changed
+    state.gone, state.ids = set(state.ids - marks.keys()), marks.keys()
     return marks
 
 
@@ -444,7 +449,9 @@ def _update(
     left the window, are not settled or reach back to the window's start."""
     window = data.window
     looked_at = state.changed | totals.unsettled | totals.early | totals.reaching_back(window)
-    looked_at |= kept.keys() - marks.keys()
+    # kept holds the previous check's conversations (on the control's channels): those that
+    # left the window are among the check's gone ones
+    looked_at.update(cid for cid in state.gone if cid in kept)
     assessed, scratch = 0, Tally()
     for cid in looked_at:
         hit = kept.get(cid)

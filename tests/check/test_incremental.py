@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from iso_social import pipeline
+from iso_social import check, pipeline
 from iso_social.check import IncrementalState, evaluate_policy
 from iso_social.config import resource_dir
 from iso_social.controls.repeat_contact import RepeatContact
@@ -79,6 +79,9 @@ def test_incremental_checks_equal_full_checks(
         lambda self, conversation: summarised.append("") or contact(self, conversation),
     )
     later_summarised = later_conversations = 0
+    recounted: list[int] = []  # a control counting its whole window again
+    count_all = check._count_all
+    monkeypatch.setattr(check, "_count_all", lambda *args: recounted.append(1) or count_all(*args))
     for n, (cut, group) in enumerate(zip(ARRIVALS, batches(seed), strict=True)):
         path = tmp_path / f"batch-{n}.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in group), encoding="utf-8")
@@ -93,7 +96,10 @@ def test_incremental_checks_equal_full_checks(
             calls = repository.calls_in(connection, window)
         assessed, total = state.assessed, state.assessed + state.reused
         summarised.clear()
+        recounted.clear()
         incremental = evaluate_policy(policies, window, conversations, calls, state)
+        # every check after the first updates what it kept, the windows only move forward
+        assert not n or not recounted, f"arrival {n}: {len(recounted)} controls counted again"
         if n:  # after the first check, which assesses everything
             later_assessed += state.assessed - assessed
             later_total += state.assessed + state.reused - total
