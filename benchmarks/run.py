@@ -15,7 +15,7 @@ measured in the same run, so a regression shows as a ratio.
 5. an incremental check, as the scheduler runs it, after the last 10,000 messages arrive on top
    of the rest (target < 1 s);
 6. with `--postgres URL`: ingest into a new database on that server (target: at least as fast
-   as SQLite) and the full check there (target < 10 s).
+   as SQLite) and the full check there, in one process and by default (target < 10 s).
 
 The data is `iso-social generate --messages N --seed S` (cached in the temp folder).
 Run: python benchmarks/run.py --messages 1000000 [--postgres postgresql+psycopg://...]
@@ -44,6 +44,10 @@ from startup import COMMANDS, TARGET_S, median_seconds
 TAIL_MESSAGES = 10_000
 WINDOW = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 CLI = [sys.executable, "-m", "iso_social"]
+CHECK_RUNS = (  # the full check's runs: label, check_workers
+    ("full check, shipped policies", 1),  # one process
+    ("  the same, default check_workers", 0),  # split among the cores (on Linux)
+)
 
 
 def line(what: str, figure: str, target: str, met: bool, reference: str = "") -> None:
@@ -138,10 +142,11 @@ def postgres(server: str, head: Path, records: int, sqlite_seconds: float) -> No
             f"SQLite took {sqlite_seconds:.1f} s, PostgreSQL {elapsed:.1f} s",
         )
         policies = load_policies([resource_dir("policies")])
-        start = time.perf_counter()
-        pipeline.run_check(policies, db=db, start=WINDOW[0], end=WINDOW[1])
-        elapsed = time.perf_counter() - start
-        line("full check, shipped policies", f"{elapsed:.1f} s", "< 10 s", elapsed < 10)
+        for label, count in CHECK_RUNS:
+            start = time.perf_counter()
+            pipeline.run_check(policies, db=db, start=WINDOW[0], end=WINDOW[1], workers=count)
+            elapsed = time.perf_counter() - start
+            line(label, f"{elapsed:.1f} s", "< 10 s", elapsed < 10)
 
 
 FRT_SQL = """
@@ -194,11 +199,7 @@ def checks(db: str, path: Path, tail: Path) -> None:
 
     policies = load_policies([resource_dir("policies")])
     print("checks")
-    runs = (
-        ("full check, shipped policies", 1),  # one process
-        ("  the same, default check_workers", 0),  # split among the cores (on Linux)
-    )
-    for label, count in runs:
+    for label, count in CHECK_RUNS:
         start = time.perf_counter()
         pipeline.run_check(policies, db=db, start=WINDOW[0], end=WINDOW[1], workers=count)
         elapsed = time.perf_counter() - start
