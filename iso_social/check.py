@@ -105,10 +105,15 @@ def _covers_window(waiver: Waiver, control: Control, window: Window) -> bool:
 
 
 def _without_items(outcome: Outcome, conversations: set[str]) -> tuple[Outcome, int]:
-    kept = tuple(e for e in outcome.evidence if e.conversation_id not in conversations)
-    removed = len(outcome.evidence) - len(kept)
+    """The outcome without the nonconforming items of the waived conversations: out of the
+    evidence, the count and the population its samples are drawn from."""
+    waived = [e.conversation_id in conversations for e in outcome.evidence]
+    removed = sum(waived)
     if not removed:
         return outcome, 0
+    kept = tuple(e for e, out in zip(outcome.evidence, waived, strict=True) if not out)
+    ids = outcome.nonconforming_ids
+    gone = {i for i, out in zip(ids, waived, strict=True) if out} if ids else set()
     population = outcome.population - removed
     rate = outcome.conforming / population if population else None
     conforms = None if rate is None else rate >= (outcome.target or 0)
@@ -117,6 +122,8 @@ def _without_items(outcome: Outcome, conversations: set[str]) -> tuple[Outcome, 
         evidence=kept,
         nonconforming=len(kept),
         population=population,
+        population_ids=tuple(i for i in outcome.population_ids if i not in gone),
+        nonconforming_ids=tuple(i for i in ids if i not in gone),
         rate=rate,
         conforms=conforms,
         statement=f"{outcome.statement} {removed} waived cases are not counted.",
@@ -218,6 +225,7 @@ class Kept(NamedTuple):
     pending: int
     evidence: tuple[EvidenceItem, ...]
     population_ids: tuple[str, ...]
+    failed_ids: tuple[str, ...]
     values: tuple[float, ...]
     upcoming: tuple[Upcoming, ...]
     counts: Mapping[str, int]
@@ -231,6 +239,7 @@ class Kept(NamedTuple):
             tally.pending,
             tuple(tally.evidence) if tally.evidence else (),
             tuple(tally.population_ids) if tally.population_ids else (),
+            tuple(tally.failed_ids) if tally.failed_ids else (),
             tuple(tally.values) if tally.values else (),
             tuple(tally.upcoming) if tally.upcoming else (),
             dict(tally.counts) if tally.counts else _NO_COUNTS,
@@ -323,6 +332,7 @@ class Totals:
             pending=self.pending,
             evidence=joined(_EVIDENCE),
             population_ids=joined(_POPULATION_IDS),
+            failed_ids=joined(_FAILED_IDS),
             values=joined(_VALUES),
             upcoming=joined(_UPCOMING),
             counts=Counter(self.counts),
@@ -331,6 +341,7 @@ class Totals:
 
 
 _EVIDENCE, _POPULATION_IDS = attrgetter("evidence"), attrgetter("population_ids")
+_FAILED_IDS = attrgetter("failed_ids")
 _VALUES, _UPCOMING = attrgetter("values"), attrgetter("upcoming")
 _CONVERSATION_ID, _TALLY = attrgetter("conversation_id"), itemgetter(1)
 _CHANNEL = attrgetter("channel")
@@ -353,7 +364,13 @@ def _assessed(
     kind.assess(conversation, data, params, scratch)
     kept = Kept.of(scratch)
     scratch.conforming = scratch.pending = 0
-    for part in (scratch.evidence, scratch.population_ids, scratch.values, scratch.upcoming):
+    for part in (
+        scratch.evidence,
+        scratch.population_ids,
+        scratch.failed_ids,
+        scratch.values,
+        scratch.upcoming,
+    ):
         if part:
             part.clear()
     if scratch.counts:

@@ -313,6 +313,7 @@ class Outcome:
     measures: Mapping[str, Any] = field(default_factory=dict)
     evidence: tuple[EvidenceItem, ...] = ()
     population_ids: tuple[str, ...] = ()  # for audit sampling; not part of the run document
+    nonconforming_ids: tuple[str, ...] = ()  # each evidence item's population id (waivers)
     grade_floor: Severity | None = None  # a finding that is major on its own (agent exposure)
     upcoming: tuple[Upcoming, ...] = ()  # pending items' due times, for warnings; not recorded
 

@@ -239,6 +239,7 @@ class Tally:
     pending: int = 0
     evidence: list[EvidenceItem] = field(default_factory=list)
     population_ids: list[str] = field(default_factory=list)
+    failed_ids: list[str] = field(default_factory=list)  # each evidence item's population id
     values: list[float] = field(default_factory=list)
     upcoming: list[Upcoming] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
@@ -250,6 +251,7 @@ class Tally:
         self.pending += other.pending
         self.evidence += other.evidence
         self.population_ids += other.population_ids
+        self.failed_ids += other.failed_ids
         self.values += other.values
         self.upcoming += other.upcoming
         self.counts.update(other.counts)  # keeps counters at zero, as counting them would
@@ -281,6 +283,7 @@ class Tally:
         """Count a nonconforming item with its evidence."""
         self.evidence.append(item)
         self.population_ids.append(item_id)
+        self.failed_ids.append(item_id)
         if value is not None:
             self.values.append(value)
 
@@ -309,6 +312,7 @@ class Tally:
             measures=measures,
             evidence=tuple(self.evidence),
             population_ids=tuple(self.population_ids),
+            nonconforming_ids=tuple(self.failed_ids),
             grade_floor=grade_floor,
             upcoming=upcoming,
         )

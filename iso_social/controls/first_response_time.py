@@ -251,5 +251,6 @@ class FirstResponseTime:
             measures=measures,
             evidence=tuple(tally.evidence),
             population_ids=tuple(tally.population_ids),
+            nonconforming_ids=tuple(tally.failed_ids),
             upcoming=upcoming,
         )

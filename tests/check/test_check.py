@@ -106,6 +106,8 @@ def test_a_waiver_of_conversations_removes_them_from_the_count(
     assert finding.verdict is Verdict.CONFORMS and finding.outcome.population == 1
     assert finding.waivers[0]["items_waived"] == 1
     assert "1 waived cases are not counted" in finding.outcome.statement
+    # nor among the population an auditor's sample is drawn from
+    assert finding.outcome.population_ids == ("c2",) and not finding.outcome.nonconforming_ids
 
 
 def test_a_whole_control_waiver_and_an_expired_one(
