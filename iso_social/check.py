@@ -230,6 +230,7 @@ class Kept(NamedTuple):
     upcoming: tuple[Upcoming, ...]
     counts: Mapping[str, int]
     settled: bool
+    valid_until: datetime | None
 
     @classmethod
     def of(cls, tally: Tally) -> Kept:
@@ -244,6 +245,7 @@ class Kept(NamedTuple):
             tuple(tally.upcoming) if tally.upcoming else (),
             dict(tally.counts) if tally.counts else _NO_COUNTS,
             tally.settled,
+            tally.valid_until,
         )
 
 
@@ -256,7 +258,16 @@ class Totals:
     only the tallies of conversations that changed (or are not settled, or reach back to the
     window's start) instead of adding up a whole window's again."""
 
-    __slots__ = ("conforming", "counts", "early", "holders", "pending", "starts", "unsettled")
+    __slots__ = (
+        "conforming",
+        "counts",
+        "early",
+        "expiring",
+        "holders",
+        "pending",
+        "starts",
+        "unsettled",
+    )
 
     def __init__(self) -> None:
         self.conforming = 0
@@ -267,6 +278,7 @@ class Totals:
         self.unsettled: set[str] = set()
         self.early: set[str] = set()  # starting before the window: assessed at every check
         self.starts: list[tuple[datetime, str]] = []  # heap of the others' first moments
+        self.expiring: list[tuple[datetime, str]] = []  # heap of tallies' `valid_until`
 
     def add(self, cid: str, mark: Mark, tally: Kept, window: Window) -> None:
         """Count a conversation's tally in."""
@@ -277,6 +289,8 @@ class Totals:
             self.holders[name] += 1
         if not tally.settled:
             self.unsettled.add(cid)
+        if tally.valid_until is not None:
+            heappush(self.expiring, (tally.valid_until, cid))
         start = _start_inside(mark, window)
         if start is None:
             self.early.add(cid)
@@ -292,6 +306,10 @@ class Totals:
             self.counts.update(counts)
         self.holders.update(chain.from_iterable(map(_COUNTS, tallies)))
         self.unsettled.update(cid for cid, (_, t) in kept.items() if not t.settled)
+        self.expiring = [
+            (t.valid_until, cid) for cid, (_, t) in kept.items() if t.valid_until is not None
+        ]
+        heapify(self.expiring)
         self.place(kept, window)
 
     def place(self, kept: dict[str, tuple[Mark, Kept]], window: Window) -> None:
@@ -313,6 +331,14 @@ class Totals:
                 del self.counts[name], self.holders[name]
         self.unsettled.discard(cid)
         self.early.discard(cid)
+
+    def expired(self, window: Window) -> set[str]:
+        """Conversations whose tally held only until a moment the window's end has passed
+        (entries of tallies counted again since are left to expire here too)."""
+        found = set()
+        while self.expiring and self.expiring[0][0] < window.end:
+            found.add(heappop(self.expiring)[1])
+        return found
 
     def reaching_back(self, window: Window) -> set[str]:
         """Conversations the window's start has moved past since they were counted."""
@@ -376,15 +402,18 @@ def _assessed(
     if scratch.counts:
         scratch.counts.clear()
     scratch.settled = True
+    scratch.valid_until = None
     return kept
 
 
 def _reusable(hit: tuple[Mark, Kept] | None, mark: Mark, window: Window) -> bool:
-    """A kept tally still holds: same conversation, settled, starting inside the window."""
+    """A kept tally still holds: same conversation, settled (and valid for a window ending
+    there), starting inside the window."""
     return (
         hit is not None
         and (hit[0] is mark or hit[0] == mark)
         and hit[1].settled
+        and (hit[1].valid_until is None or window.end <= hit[1].valid_until)
         and _start_inside(mark, window) is not None
     )
 
@@ -466,6 +495,7 @@ def _update(
     left the window, are not settled or reach back to the window's start."""
     window = data.window
     looked_at = state.changed | totals.unsettled | totals.early | totals.reaching_back(window)
+    looked_at |= totals.expired(window)
     # kept holds the previous check's conversations (on the control's channels): those that
     # left the window are among the check's gone ones
     looked_at.update(cid for cid in state.gone if cid in kept)

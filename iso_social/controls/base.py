@@ -233,7 +233,9 @@ class Tally:
 
     `settled` stays True while nothing counted depends on where the window ends (an item still
     within its deadline, or a wait measured up to the window's end): a settled tally of an
-    unchanged conversation is still right for a later window, so incremental checks reuse it."""
+    unchanged conversation is still right for a later window, so incremental checks reuse it.
+    A count that holds only until a later window's end passes a known moment (an age trigger
+    not reached yet) stays settled with that moment as `valid_until` (`until`)."""
 
     conforming: int = 0
     pending: int = 0
@@ -244,6 +246,7 @@ class Tally:
     upcoming: list[Upcoming] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     settled: bool = True
+    valid_until: datetime | None = None  # right for windows ending at or before this moment
 
     def extend(self, other: Tally) -> None:
         """Count in the tally of the population's next part (its items follow this one's)."""
@@ -256,6 +259,14 @@ class Tally:
         self.upcoming += other.upcoming
         self.counts.update(other.counts)  # keeps counters at zero, as counting them would
         self.settled = self.settled and other.settled
+        if other.valid_until is not None:
+            self.until(other.valid_until)
+
+    def until(self, moment: datetime) -> None:
+        """The count holds for windows ending at or before `moment`, and must be made again
+        for a window ending later (an age trigger a later window's end would reach)."""
+        if self.valid_until is None or moment < self.valid_until:
+            self.valid_until = moment
 
     def wait(self) -> None:
         """Count an item whose outcome is not known yet at the window's end."""

@@ -219,7 +219,7 @@ class EscalationPath:
             if trigger.after is not None:
                 aged = calendar.add(start, trigger.after)
                 if aged >= data.window.end:
-                    tally.settled = False  # a later window's end may pass it
+                    tally.until(aged)  # a later window's end may pass it
                 elif _still_open(conversation, resolved, aged):
                     moments.append(aged)
             if pattern is not None:

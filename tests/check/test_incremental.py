@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from iso_social import check, pipeline
-from iso_social.check import IncrementalState, evaluate_policy
+from iso_social.check import IncrementalState, evaluate_control, evaluate_policy, marks_of
 from iso_social.config import resource_dir
 from iso_social.controls.repeat_contact import RepeatContact
-from iso_social.domain import Window
+from iso_social.domain import Conversation, Window
 from iso_social.policy import load_policies
 from iso_social.store import repository
 from iso_social.store.database import opened_engine
 from iso_social.synthetic import synthetic_records
+from tests.conftest import T0
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 ARRIVALS = [START + timedelta(days=d) for d in (3, 4, 5, 6, 8, 10)]
@@ -201,3 +203,30 @@ def test_running_totals_count_out_exactly_what_they_counted_in() -> None:
     remaining = totals.tally([shared])
     assert list(remaining.counts) == ["channel:twitter:population"]
     assert (remaining.conforming, remaining.pending, remaining.settled) == (1, 0, True)
+
+
+def test_a_case_not_old_enough_yet_is_reused_until_the_window_reaches_its_age(
+    make_conversation: Callable[..., Conversation],
+) -> None:
+    """An unanswered case whose 48 h escalation trigger lies past the window's end is counted
+    as untriggered, valid until that moment: reused by later checks whose window ends before
+    it (not assessed again), assessed again once a window's end passes it, with the finding
+    a full check gives every time."""
+    policies = load_policies([resource_dir("policies")])
+    policy, control = next(
+        (p, c) for p in policies for c in p.controls if c.spec.type == "escalation_path"
+    )
+    waiting = make_conversation("c1", (0, "in"))  # never answered: its age trigger is at 48 h
+    state = IncrementalState()
+    assessed = []
+    for hours in (10, 20, 30, 50, 60):
+        window = Window(T0 - timedelta(hours=1), T0 + timedelta(hours=hours))
+        before = state.assessed
+        finding = evaluate_control(
+            control, policy, window, [waiting], (), state, marks_of([waiting], state)
+        )
+        assert finding == evaluate_control(control, policy, window, [waiting], ())
+        assessed.append(state.assessed - before)
+    # at 50 h the escalation is due (within 4 h): pending, so assessed at the next check too
+    assert assessed == [1, 0, 0, 1, 1]
+    assert finding.outcome.nonconforming == 1  # at 60 h: not escalated within 4 h of 48 h
