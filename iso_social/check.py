@@ -306,19 +306,20 @@ class Totals:
             self.counts.update(counts)
         self.holders.update(chain.from_iterable(map(_COUNTS, tallies)))
         self.unsettled.update(cid for cid, (_, t) in kept.items() if not t.settled)
-        self.expiring = [
-            (t.valid_until, cid) for cid, (_, t) in kept.items() if t.valid_until is not None
-        ]
-        heapify(self.expiring)
         self.place(kept, window)
 
     def place(self, kept: dict[str, tuple[Mark, Kept]], window: Window) -> None:
         """Sort the kept conversations afresh into those reaching back before the window's
-        start and the heap of the others' first moments (dropping the heap's expired entries)."""
+        start and the heap of the others' first moments, and heap the tallies' `valid_until`
+        (dropping both heaps' stale entries)."""
         starts = {cid: _start_inside(mark, window) for cid, (mark, _) in kept.items()}
         self.early = {cid for cid, start in starts.items() if start is None}
         self.starts = [(start, cid) for cid, start in starts.items() if start is not None]
         heapify(self.starts)
+        self.expiring = [
+            (t.valid_until, cid) for cid, (_, t) in kept.items() if t.valid_until is not None
+        ]
+        heapify(self.expiring)
 
     def take(self, cid: str, tally: Kept) -> None:
         """Count a conversation's tally out (its stale entry in `starts` is left to expire)."""
@@ -517,7 +518,8 @@ def _update(
         assessed += 1
         kept[cid] = (mark, own)
         totals.add(cid, mark, own, window)
-    if len(totals.starts) > 2 * len(kept) + 1000:  # mostly expired entries
+    # mostly stale entries (a conversation counted again pushes new ones)
+    if len(totals.starts) > 2 * len(kept) + 1000 or len(totals.expiring) > len(kept) + 1000:
         totals.place(kept, window)
     return assessed
 

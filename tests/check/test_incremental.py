@@ -174,7 +174,13 @@ def test_running_totals_count_out_exactly_what_they_counted_in() -> None:
 
     window = Window(START, START + timedelta(days=1))
     mark = ((), START + timedelta(hours=1))
-    shared = Kept.of(Tally(conforming=1, counts=Counter({"channel:twitter:population": 1})))
+    shared = Kept.of(
+        Tally(
+            conforming=1,
+            counts=Counter({"channel:twitter:population": 1}),
+            valid_until=START + timedelta(days=2),
+        )
+    )
     only = Kept.of(
         Tally(
             conforming=0,
@@ -194,11 +200,14 @@ def test_running_totals_count_out_exactly_what_they_counted_in() -> None:
     in_bulk = Totals()
     in_bulk.add_all({"a": (mark, shared), "b": (mark, only)}, window)
     assert in_bulk.tally([shared, only]) == totals.tally([shared, only])
-    assert (in_bulk.holders, in_bulk.unsettled, in_bulk.starts) == (
+    assert (in_bulk.holders, in_bulk.unsettled, in_bulk.starts, in_bulk.expiring) == (
         totals.holders,
         totals.unsettled,
         sorted(totals.starts),
+        [(START + timedelta(days=2), "a")],
     )
+    assert in_bulk.expired(Window(START, START + timedelta(days=2))) == set()
+    assert in_bulk.expired(Window(START, START + timedelta(days=3))) == {"a"}
     totals.take("b", only)
     remaining = totals.tally([shared])
     assert list(remaining.counts) == ["channel:twitter:population"]
