@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._timeline import ResponseField, ResponseParams, first_response
-from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent, time_measures
+from iso_social.controls.base import (
+    ControlInput,
+    Tally,
+    Waited,
+    evaluate_each,
+    percent,
+    time_measures,
+)
 from iso_social.domain import AuthorRole, Conversation, Direction, EvidenceItem, Message, Outcome
 from iso_social.i18n import N_
 
@@ -93,16 +100,16 @@ class AutoReplyFollowup:
         elif calendar.add(ack.created_at, params.deadline) > data.window.end:
             tally.wait()
         else:
-            silence = calendar.seconds_between(ack.created_at, data.window.end)
-            tally.settled = False  # the silence is measured up to the window's end
             tally.failed(
                 cid,
-                EvidenceItem(
+                Waited(  # the silence is measured up to the window's end
                     cid,
                     (ack.message_id,),
                     None,
-                    f"an automated acknowledgement was followed by {format_duration(silence)} "
-                    "of silence: no human reply by the end of the audit window.",
+                    "an automated acknowledgement was followed by {waited} of silence: no "
+                    "human reply by the end of the audit window.",
+                    ack.created_at,
+                    params.calendar,
                 ),
             )
 
@@ -120,6 +127,7 @@ class AutoReplyFollowup:
                 "pending": tally.pending,
                 "deadline_seconds": deadline_s,
             },
+            data=data,
             statement=lambda rate: (
                 f"{tally.conforming} of {tally.population} automated acknowledgements "
                 f"({percent(rate)}) were followed by a human reply within "

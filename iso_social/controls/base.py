@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
-from iso_social.clock import BusinessCalendar, calendar_for
+from iso_social.clock import BusinessCalendar, calendar_for, format_duration
 from iso_social.domain import (
     Call,
     Conversation,
@@ -53,6 +53,29 @@ class ControlInput:
         if name == "always":
             return calendar_for(None)
         raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Waited(EvidenceItem):
+    """A nonconforming case whose detail says how long something lasted up to the window's end
+    ("no reply: 3 h waited"): `detail` holds `{waited}` where that time goes, measured from
+    `since` on the named calendar when the outcome is made (`at_window_end`). Counted this
+    way, the case itself holds for any later window (its tally stays settled), so a scheduled
+    check reuses it rather than assessing the conversation again at every run."""
+
+    since: datetime
+    calendar: str
+
+    def at(self, data: ControlInput) -> EvidenceItem:
+        """The case as recorded for the window of `data`."""
+        waited = data.calendar(self.calendar).seconds_between(self.since, data.window.end)
+        detail = self.detail.replace("{waited}", format_duration(waited))
+        return EvidenceItem(self.conversation_id, self.message_ids, self.value, detail)
+
+
+def at_window_end(evidence: Iterable[EvidenceItem], data: ControlInput) -> tuple[EvidenceItem, ...]:
+    """The cases as recorded for the window of `data` (each `Waited` one measured to its end)."""
+    return tuple(e.at(data) if type(e) is Waited else e for e in evidence)
 
 
 def per_params(build: Callable[[P], T]) -> Callable[[P], T]:
@@ -306,8 +329,10 @@ class Tally:
         statement: Callable[[float], str],
         measures: Mapping[str, Any],
         grade_floor: Severity | None = None,
+        data: ControlInput | None = None,
     ) -> Outcome:
-        """The outcome: not evaluated when nothing was counted, else the rate against target."""
+        """The outcome: not evaluated when nothing was counted, else the rate against target
+        (with `data`, `Waited` cases measured to its window's end)."""
         upcoming = tuple(sorted(self.upcoming, key=lambda u: u.due_at))
         if self.population == 0:
             return Outcome.not_evaluated(empty, upcoming, **measures)
@@ -321,7 +346,7 @@ class Tally:
             rate=rate,
             target=target,
             measures=measures,
-            evidence=tuple(self.evidence),
+            evidence=tuple(self.evidence) if data is None else at_window_end(self.evidence, data),
             population_ids=tuple(self.population_ids),
             nonconforming_ids=tuple(self.failed_ids),
             grade_floor=grade_floor,

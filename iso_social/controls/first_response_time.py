@@ -27,6 +27,8 @@ from iso_social.controls._timeline import (
 from iso_social.controls.base import (
     ControlInput,
     Tally,
+    Waited,
+    at_window_end,
     band_keys,
     band_of,
     distribution,
@@ -72,6 +74,7 @@ class _Setup(NamedTuple):
     channel's own or the control's) and its counter names."""
 
     calendar: BusinessCalendar
+    calendar_name: str
     deadline: timedelta
     deadline_s: float
     basis: str
@@ -87,6 +90,7 @@ class _Setup(NamedTuple):
         deadline = (own and own.deadline) or params.deadline
         return cls(
             calendar,
+            calendar_name,
             deadline,
             deadline.total_seconds(),
             "calendar" if calendar.always else f"business ({calendar_name})",
@@ -171,18 +175,17 @@ class FirstResponseTime:
         counts["unanswered"] += 1
         counts[setup.population] += 1
         counts[setup.bands[band_of(None)]] += 1
-        tally.settled = False  # the wait is measured up to the window's end
-        waited = calendar.seconds_between(asked, window.end)
         tally.failed(
             cid,
-            EvidenceItem(
+            Waited(
                 cid,
                 (reply.asked_id,),
                 None,
                 f"no human reply by the end of the audit window; the "
                 f"{format_duration(deadline_s)} deadline passed on "
-                f"{due:%Y-%m-%d %H:%M} UTC ({format_duration(waited)} of "
-                f"{setup.basis} time waited).",
+                f"{due:%Y-%m-%d %H:%M} UTC ({{waited}} of {setup.basis} time waited).",
+                asked,
+                setup.calendar_name,
             ),
         )
 
@@ -249,7 +252,7 @@ class FirstResponseTime:
             rate=rate,
             target=params.target,
             measures=measures,
-            evidence=tuple(tally.evidence),
+            evidence=at_window_end(tally.evidence, data),
             population_ids=tuple(tally.population_ids),
             nonconforming_ids=tuple(tally.failed_ids),
             upcoming=upcoming,

@@ -21,7 +21,7 @@ from iso_social import check, pipeline
 from iso_social.check import IncrementalState, evaluate_control, evaluate_policy, marks_of
 from iso_social.config import resource_dir
 from iso_social.controls.repeat_contact import RepeatContact
-from iso_social.domain import Conversation, Window
+from iso_social.domain import Channel, Conversation, Window
 from iso_social.policy import load_policies
 from iso_social.store import repository
 from iso_social.store.database import opened_engine
@@ -239,3 +239,43 @@ def test_a_case_not_old_enough_yet_is_reused_until_the_window_reaches_its_age(
     # at 50 h the escalation is due (within 4 h): pending, so assessed at the next check too
     assert assessed == [1, 0, 0, 1, 1]
     assert finding.outcome.nonconforming == 1  # at 60 h: not escalated within 4 h of 48 h
+
+
+@pytest.mark.parametrize(
+    ("control_id", "steps", "channel", "measured"),
+    [
+        ("TW-FRT-01", ((0, "in"),), "twitter", "of calendar time waited)."),  # 1 h deadline
+        ("EM-ACK-01", ((0, "in"), (0.2, "auto")), "email", "of silence: no human reply"),
+    ],
+)
+def test_an_unanswered_case_is_reused_with_its_wait_measured_to_each_window_end(
+    make_conversation: Callable[..., Conversation],
+    control_id: str,
+    steps: tuple[tuple[float, str], ...],
+    channel: str,
+    measured: str,
+) -> None:
+    """A case never answered by its deadline is counted once (`Waited`): later checks reuse
+    it, and its evidence says how long the customer had waited by each window's end."""
+    policies = load_policies([resource_dir("policies")])
+    policy, control = next((p, c) for p in policies for c in p.controls if c.spec.id == control_id)
+    silent = make_conversation("c1", *steps, channel=Channel(channel))
+    state = IncrementalState()
+    assessed, details = [], []
+    for days in (3, 4, 5):
+        window = Window(T0 - timedelta(hours=1), T0 + timedelta(days=days))
+        before = state.assessed
+        finding = evaluate_control(
+            control, policy, window, [silent], (), state, marks_of([silent], state)
+        )
+        assert finding == evaluate_control(control, policy, window, [silent], ())
+        (item,) = finding.outcome.evidence
+        assert measured in item.detail and "{waited}" not in item.detail
+        details.append(item.detail)
+        assessed.append(state.assessed - before)
+    assert assessed == [1, 0, 0]
+    assert len(set(details)) == 3  # the wait grows with each window's end
+    if control_id == "TW-FRT-01":
+        assert [d[d.index("UTC (") :] for d in details] == [
+            f"UTC ({days} d of calendar time waited)." for days in (3, 4, 5)
+        ]
