@@ -583,6 +583,33 @@ def _on(channels: frozenset[Channel], items: Sequence[ChannelItem]) -> list[Chan
     return [item for item in items if not channels or item.channel in channels]
 
 
+def _by_channel(items: Sequence[ChannelItem]) -> dict[Channel, list[ChannelItem]]:
+    """The conversations (or calls) of each channel, in their order, in one pass."""
+    groups: dict[Channel, list[ChannelItem]] = {channel: [] for channel in Channel}
+    for item in items:
+        groups[item.channel].append(item)
+    return groups
+
+
+def _selected(
+    channels: frozenset[Channel],
+    conversations: Sequence[Conversation],
+    calls: Sequence[Call],
+    selections: Selections,
+) -> tuple[list[Conversation], list[Call]]:
+    """The conversations and calls on `channels`, kept in `selections` for the next control on
+    them; the first single channel asked for sorts every item by channel in one pass (most
+    controls name one channel) rather than filtering the window once a channel."""
+    if channels not in selections:
+        if len(channels) == 1:
+            by_conversation, by_call = _by_channel(conversations), _by_channel(calls)
+            for channel in Channel:
+                selections[frozenset((channel,))] = (by_conversation[channel], by_call[channel])
+        else:
+            selections[channels] = (_on(channels, conversations), _on(channels, calls))
+    return selections[channels]
+
+
 def evaluate_control(
     control: Control,
     policy: Policy,
@@ -608,9 +635,7 @@ def evaluate_control(
         )
     else:
         selections = {} if selections is None else selections
-        if channels not in selections:
-            selections[channels] = (_on(channels, conversations), _on(channels, calls))
-        selected, selected_calls = selections[channels]
+        selected, selected_calls = _selected(channels, conversations, calls, selections)
         data = ControlInput(
             window=window,
             conversations=selected,

@@ -56,6 +56,29 @@ def test_controls_only_see_their_channels(
     assert finding.verdict is Verdict.NOT_EVALUATED
 
 
+def test_each_set_of_channels_selects_its_conversations_in_order(
+    make_conversation: Callable[..., Conversation],
+) -> None:
+    """Selections made for one control serve the next on the same channels: one channel's
+    come from a single pass over the window, the others from a filter, in the window's
+    order either way."""
+    from iso_social.check import _on, _selected
+
+    channels = [Channel.TWITTER, Channel.EMAIL, Channel.TWITTER, Channel.CHAT, Channel.EMAIL]
+    window = [make_conversation(f"c{n}", (n, "in"), channel=c) for n, c in enumerate(channels)]
+    selections: dict[Any, Any] = {}
+    for wanted in (
+        {Channel.TWITTER},
+        {Channel.EMAIL, Channel.CHAT},
+        set(),
+        {Channel.PHONE},
+        {Channel.CHAT},
+    ):
+        chosen = frozenset(wanted)
+        assert _selected(chosen, window, (), selections) == (_on(chosen, window), [])
+    assert [c.conversation_id for c in selections[frozenset({Channel.EMAIL})][0]] == ["c1", "c4"]
+
+
 BANDED = EXAMPLE_POLICY.replace(
     "    severity: major\n",
     "    severity: observation\n    grading:\n      - {below: 0.9, grade: minor}\n"
