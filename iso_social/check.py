@@ -849,11 +849,12 @@ def evaluate_split(
     types = control_types()
     findings = []
     for index, (policy, control) in enumerate(jobs):
+        if index in by_calls:
+            findings.append(by_calls[index])
+            continue
         kind = types[control.spec.type]
         data = ControlInput(window=window, calendars=policy.calendars())
-        if index in by_calls:
-            outcome = by_calls[index]
-        elif isinstance(kind, PerConversation):
+        if isinstance(kind, PerConversation):
             tally = Tally()
             for part in parts:
                 tally.extend(part[index])
@@ -868,23 +869,17 @@ def evaluate_split(
 
 def _evaluate_calls(
     jobs: Sequence[tuple[Policy, Control]], window: Window, read: Callable[[], Sequence[Call]]
-) -> dict[int, Outcome]:
-    """The outcome of each calls-only control among `jobs`, by its index, over the calls
+) -> dict[int, Finding]:
+    """The finding of each calls-only control among `jobs`, by its index, over the calls
     `read` gives (not called when there is no such control)."""
     types = control_types()
     calls: Sequence[Call] | None = None
-    outcomes = {}
+    findings = {}
     for index, (policy, control) in enumerate(jobs):
-        kind = types[control.spec.type]
-        if _calls_only(kind):
+        if _calls_only(types[control.spec.type]):
             calls = read() if calls is None else calls
-            data = ControlInput(
-                window=window,
-                calls=_on(frozenset(control.spec.channels), calls),
-                calendars=policy.calendars(),
-            )
-            outcomes[index] = kind.evaluate(data, control.params)
-    return outcomes
+            findings[index] = evaluate_control(control, policy, window, (), calls)
+    return findings
 
 
 def _evaluate_run(index: int) -> list[Any]:
@@ -893,17 +888,14 @@ def _evaluate_run(index: int) -> list[Any]:
     jobs, window, runs, read = _RUNS
     conversations = read(runs[index])
     types = control_types()
-    selections: dict[frozenset[Channel], list[Conversation]] = {}
+    selections: Selections = {}
     parts: list[Any] = []
     for policy, control in jobs:
         kind = types[control.spec.type]
         if _calls_only(kind):
             parts.append(None)
             continue
-        channels = frozenset(control.spec.channels)
-        if channels not in selections:
-            selections[channels] = _on(channels, conversations)
-        selected = selections[channels]
+        selected, _ = _selected(frozenset(control.spec.channels), conversations, (), selections)
         if isinstance(kind, PerConversation):
             data = ControlInput(window=window, conversations=selected, calendars=policy.calendars())
             parts.append(tally_each(kind, data, control.params))
