@@ -820,6 +820,35 @@ def _store_marks(connection: Connection) -> tuple[int, frozenset[int], datetime 
     return newest, pending, purged
 
 
+def _source(connection: Connection) -> str:
+    """The database a connection reads, as a kept read records it."""
+    return connection.engine.url.render_as_string(hide_password=True)
+
+
+def _read_again(
+    previous: WindowConversations | WindowCalls, source: str, window: Window, purged: bool
+) -> bool:
+    """Whether a kept read cannot be refreshed and everything must be read again: it came from
+    another database, the window moved back, something was `purged` since, or too many
+    ingests were not committed then for a bounded IN list of them."""
+    return (
+        previous.source != source
+        or window.start < previous.window.start
+        or window.end < previous.window.end
+        or purged
+        or len(previous.pending) > IN_CHUNK
+    )
+
+
+def _arrived(table: Any, previous: WindowConversations | WindowCalls) -> Any:
+    """The rows of `table` stored since a kept read: by ingests after its newest one, or by
+    those not committed then."""
+    since = table.c.ingest_id > previous.ingest
+    if previous.pending:
+        since |= table.c.ingest_id.in_(sorted(previous.pending))
+    return since
+
+
 def refresh_conversations(
     connection: Connection, window: Window, previous: WindowConversations | None
 ) -> WindowConversations:
@@ -830,15 +859,8 @@ def refresh_conversations(
     the window moved back, content was purged since, or `previous` came from another
     database."""
     ingest, pending, purged = _store_marks(connection)
-    source = connection.engine.url.render_as_string(hide_password=True)
-    if (
-        previous is None
-        or previous.source != source
-        or window.start < previous.window.start
-        or window.end < previous.window.end
-        or purged != previous.purged_at
-        or len(previous.pending) > IN_CHUNK  # many rolled back: a bounded IN list would not do
-    ):
+    source = _source(connection)
+    if previous is None or _read_again(previous, source, window, purged != previous.purged_at):
         everything = conversations_in(connection, window)
         return WindowConversations(
             source, window, ingest, pending, purged, {c.conversation_id: c for c in everything}
@@ -847,12 +869,9 @@ def refresh_conversations(
     stale: set[str] = set()
     if ingest != previous.ingest or previous.pending:
         for table in (MESSAGE, STATUS, ESCALATION):
-            since = table.c.ingest_id > previous.ingest
-            if previous.pending:
-                since |= table.c.ingest_id.in_(sorted(previous.pending))
             stale.update(
                 connection.execute(
-                    select(table.c.conversation_id).where(since).distinct()
+                    select(table.c.conversation_id).where(_arrived(table, previous)).distinct()
                 ).scalars()
             )
     if window.end > before.end:  # records the previous window's end left out
@@ -913,23 +932,13 @@ def refresh_calls(
     purged = connection.execute(
         select(func.count()).select_from(CALL).where(CALL.c.customer == PURGED_AUTHOR)
     ).scalar_one()
-    source = connection.engine.url.render_as_string(hide_password=True)
+    source = _source(connection)
     marks = (source, window, ingest, pending, purged)
-    if (
-        previous is None
-        or previous.source != source
-        or window.start < previous.window.start
-        or window.end < previous.window.end
-        or purged != previous.purged
-        or len(previous.pending) > IN_CHUNK  # many rolled back: a bounded IN list would not do
-    ):
+    if previous is None or _read_again(previous, source, window, purged != previous.purged):
         return WindowCalls(*marks, calls_in(connection, window))
     new: list[Call] = []
     if ingest != previous.ingest or previous.pending:
-        since = CALL.c.ingest_id > previous.ingest
-        if previous.pending:
-            since |= CALL.c.ingest_id.in_(sorted(previous.pending))
-        new += _read_calls(connection, window, since)
+        new += _read_calls(connection, window, _arrived(CALL, previous))
     if window.end > previous.window.end:  # calls the previous window's end left out
         new += _read_calls(connection, Window(previous.window.end, window.end))
     if not new and window.start == previous.window.start:
