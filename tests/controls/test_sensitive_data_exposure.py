@@ -6,10 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from iso_social.check import evaluate_policy
 from iso_social.controls import ControlInput
-from iso_social.controls._detectors import _fewest_phone_digits, detect
+from iso_social.controls._detectors import _fewest_phone_digits, _found, detect, mask_personal_data
 from iso_social.controls.sensitive_data_exposure import (
     SensitiveDataExposure,
     SensitiveDataExposureParams,
@@ -92,6 +94,51 @@ def test_the_digit_count_gate_lets_every_valid_phone_number_through(region: str)
     assert sum(c.isdigit() for c in written) >= fewest
     assert detect(f"call {written} please", ["phone"], region)
     assert seen > 1000
+
+
+PHONE, IBAN = "+34 612 345 678", "ES91 2100 0418 4502 0005 1332"
+FRAGMENTS = (
+    CARD,
+    "5500-0000-0000-0004",
+    IBAN,
+    DNI,
+    "X1234567L",
+    PHONE,
+    "912 345 678",
+    "ana@example.com",
+    "pedido 123456",
+    "el 02/10/2026 a las 11:55",
+    "hola",
+    "tel.",
+)
+
+
+def test_a_phone_number_beside_checksummed_values_keeps_its_place() -> None:
+    """The phone matcher reads the text with cards, IBANs and ids blanked out; what it finds
+    must still point at the number in the text as written."""
+    text = f"card {CARD}, IBAN {IBAN}, DNI {DNI}; call {PHONE} now"
+    found = {
+        (detector, text[start:end])
+        for start, end, detector, _, _ in _found(
+            text, {"card", "iban", "national_id", "phone"}, "ES"
+        )
+    }
+    assert ("phone", PHONE) in found and ("card", CARD) in found
+    assert mask_personal_data(text).count("[phone +34 •••678]") == 1
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=8))
+def test_blanking_checksummed_values_finds_the_phone_numbers_the_whole_text_holds(
+    parts: list[str],
+) -> None:
+    """What the phone matcher finds in the text with cards, IBANs and ids blanked out equals
+    what it finds in the whole text: it never read a phone number inside those values."""
+    import phonenumbers
+
+    text = " y ".join(parts)
+    whole = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text, "ES")]
+    found = _found(text, {"card", "iban", "national_id", "phone"}, "ES")
+    assert [(start, end) for start, end, detector, _, _ in found if detector == "phone"] == whole
 
 
 def test_allowed_organisation_numbers_are_not_findings() -> None:
