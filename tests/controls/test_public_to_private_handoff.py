@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from iso_social.controls import ControlInput
+from iso_social.controls import ControlInput, public_to_private_handoff
 from iso_social.controls.public_to_private_handoff import (
+    DATA,
+    NEAR,
+    NEVER,
+    VERB,
     PublicToPrivateHandoff,
     PublicToPrivateHandoffParams,
     asks_for_data,
@@ -30,10 +36,72 @@ WINDOW = Window(T0 - timedelta(days=1), T0 + timedelta(days=2))
         ("La reposición se envía al domicilio registrado", False),
         ("Ten a la mano los 16 dígitos de tu tarjeta y tu NIP", False),
         ("Hey, can you please confirm your email address?", True),
+        ("send 1 2 3 4 5 6 7 PIN", True),  # the data term is the eighth word after the verb
+        ("send 1 2 3 4 5 6 7 8 PIN", False),  # the ninth
+        ("PIN,send,x", False),  # the verb's own word holds data named before it
+        ("send,PIN", True),
     ],
 )
 def test_requests_are_recognised(text: str, asks: bool) -> None:
     assert asks_for_data(text) is asks
+
+
+def split_again(text: str) -> bool:
+    """`asks_for_data` as first written: the rest of the text split again after each verb."""
+    if NEVER.search(text):
+        return False
+    return any(
+        DATA.search(" ".join(text[verb.end() :].split()[:NEAR])) for verb in VERB.finditer(text)
+    )
+
+
+PIECES = (
+    "send",
+    "DM us",
+    "confirm",
+    "your",
+    "the",
+    "account",
+    "number",
+    "date of birth",
+    "please",
+    "PIN",
+    "1",
+    "envía",
+    "tu",
+    "número de tarjeta",
+    "x" * 3,
+    ",",
+    "?",
+    "sendyour",
+)
+SPACES = (" ", "  ", "\n", "\t", "\u00a0", "\u2003", "\x1c", "")
+
+
+@given(st.lists(st.tuples(st.sampled_from(PIECES), st.sampled_from(SPACES)), max_size=30))
+def test_the_words_after_a_verb_are_those_splitting_the_rest_would_give(
+    parts: list[tuple[str, str]],
+) -> None:
+    """Verbs, data terms and filler joined by every kind of white space (and none): the words
+    found among the text's words listed once are those splitting its rest gave."""
+    text = "".join(piece + space for piece, space in parts)
+    assert asks_for_data.__wrapped__(text) is split_again(text)
+
+
+def test_a_long_reply_is_split_into_words_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply repeating a request verb thousands of times is listed word by word once, not
+    once a verb (which took quadratic time: minutes for a text of a million characters)."""
+    listed: list[str] = []
+
+    class Counting:
+        def finditer(self, text: str):  # type: ignore[no-untyped-def]
+            listed.append(text)
+            return public_to_private_handoff.re.finditer(r"\S+", text)
+
+    monkeypatch.setattr(public_to_private_handoff, "_WORD", Counting())
+    text = "please send " * 5000 + "your account number"
+    assert asks_for_data.__wrapped__(text) is True
+    assert len(listed) == 1
 
 
 def test_asking_in_public_versus_moving_to_dm() -> None:

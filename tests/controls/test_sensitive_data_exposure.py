@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -139,6 +140,62 @@ def test_blanking_checksummed_values_finds_the_phone_numbers_the_whole_text_hold
     whole = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text, "ES")]
     found = _found(text, {"card", "iban", "national_id", "phone"}, "ES")
     assert [(start, end) for start, end, detector, _, _ in found if detector == "phone"] == whole
+
+
+def test_an_e_mail_address_is_as_long_as_rfc_5321_lets_it_be() -> None:
+    """Local part up to 64 characters, labels up to 63: longer is not an address (the bounds
+    keep the search linear on a long run of "a.a.a." in untrusted text)."""
+    local, label = "a" * 64, "b" * 63
+    assert detect(f"mail {local}@example.{label} now", ["email"])
+    assert detect(f"mail {local}x@example.com now", ["email"]) == ()
+
+
+UNBOUNDED = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
+
+
+@given(
+    st.lists(
+        st.sampled_from(["ana", ".", "garcia", "@", "example", "com", "x_y+z", "-", " ", ",", "é"]),
+        max_size=25,
+    )
+)
+def test_bounded_e_mail_search_finds_what_the_unbounded_one_did(parts: list[str]) -> None:
+    """Within the RFC's lengths the bounded pattern finds what the unbounded one found."""
+    text = "".join(parts)
+    found = [d for d in detect(text, ["email"]) if d.detector == "email"]
+    assert len(found) == len(UNBOUNDED.findall(text))
+
+
+def test_a_postal_code_as_far_as_the_address_pattern_reaches_is_found() -> None:
+    """A 40-character street part, a comma and 30 characters of town: the postal code 71
+    characters after the street word's space is still an address; one more is not."""
+    farthest = "calle " + "M" * 40 + "," + "x" * 29 + " 28013"
+    assert detect(farthest, ["address"])
+    assert detect(farthest.replace(",", ",y"), ["address"]) == ()
+
+
+WITHOUT_LOOKAHEAD = re.compile(
+    r"\b(?:calle|c/|avda\.?|avenida|plaza|paseo|street|st\.|avenue|ave\.|road|rd\.)\s+"
+    r"[^\n,]{2,40},?[^\n]{0,30}?\b\d{5}\b",
+    re.IGNORECASE,
+)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["calle", "Avda.", "c/", " ", "\n", ",", "Mayor", "5", "28013", "123456", "x" * 25]
+        ),
+        max_size=30,
+    )
+)
+def test_the_address_lookahead_finds_what_the_pattern_without_it_did(parts: list[str]) -> None:
+    """The postal-code lookahead only spares work: the same addresses at the same places."""
+    text = "".join(parts)
+    found = list(_found(text, {"address"}, "ES"))
+    assert [(start, end) for start, end, *_ in found] == [
+        m.span() for m in WITHOUT_LOOKAHEAD.finditer(text)
+    ]
 
 
 def test_allowed_organisation_numbers_are_not_findings() -> None:
