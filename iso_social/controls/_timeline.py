@@ -10,6 +10,7 @@ a later status that is not pending); paused time is not counted against deadline
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
@@ -104,32 +105,64 @@ def first_replies_in(data: ControlInput, rule: ResponseParams) -> Iterator[First
             yield reply
 
 
-def pauses(conversation: Conversation) -> list[tuple[datetime, datetime | None]]:
+Pause = tuple[datetime, datetime | None]
+
+
+def pauses(conversation: Conversation) -> list[Pause]:
     """Intervals waiting on the customer: from a pending status to the customer's next message
-    or the next other status; an interval still open has no end."""
-    result: list[tuple[datetime, datetime | None]] = []
-    customer_times = [m.created_at for m in conversation.messages if m.is_customer_inbound]
+    or the next other status; an interval still open has no end. They come disjoint and in
+    time order: a pending status repeated before the wait ends (helpdesks record one with each
+    agent update) extends the interval it falls in, whose time was otherwise taken off twice."""
+    customer_times = sorted(m.created_at for m in conversation.messages if m.is_customer_inbound)
     statuses = sorted(conversation.statuses, key=lambda s: s.created_at)
+    next_other: list[datetime | None] = [None] * len(statuses)  # the next status not pending
+    following = None
+    for index in range(len(statuses) - 1, -1, -1):
+        next_other[index] = following
+        if statuses[index].status is not Status.PENDING_CUSTOMER:
+            following = statuses[index].created_at
+    result: list[Pause] = []
     for index, status in enumerate(statuses):
         if status.status is not Status.PENDING_CUSTOMER:
             continue
-        ends = [t for t in customer_times if t > status.created_at]
-        ends += [
-            s.created_at for s in statuses[index + 1 :] if s.status is not Status.PENDING_CUSTOMER
+        start = status.created_at
+        answer = bisect_right(customer_times, start)
+        ends = [
+            t
+            for t in (
+                customer_times[answer] if answer < len(customer_times) else None,
+                next_other[index],
+            )
+            if t is not None
         ]
-        result.append((status.created_at, min(ends) if ends else None))
+        end = min(ends) if ends else None
+        if result and (result[-1][1] is None or start <= result[-1][1]):
+            previous_start, previous_end = result[-1]
+            longer = None if previous_end is None or end is None else max(previous_end, end)
+            result[-1] = (previous_start, longer)
+        else:
+            result.append((start, end))
     return result
+
+
+def _pause_end(pause: Pause) -> datetime:
+    return pause[1] or datetime.max.replace(tzinfo=pause[0].tzinfo)
 
 
 def elapsed(
     calendar: BusinessCalendar,
     start: datetime,
     end: datetime,
-    paused: Sequence[tuple[datetime, datetime | None]] = (),
+    paused: Sequence[Pause] = (),
 ) -> float:
-    """Business (or calendar) seconds in `[start, end)` less the paused time."""
+    """Business (or calendar) seconds in `[start, end)` less the paused time (`paused` as
+    `pauses` gives them: disjoint, in time order; only those overlapping are looked at, so
+    timing every wait of a long conversation stays linear)."""
     total = calendar.seconds_between(start, end)
-    for pause_start, pause_end in paused:
+    for index in range(bisect_right(paused, start, key=_pause_end), len(paused)):
+        pause_start, pause_end = paused[index]
+        if pause_start >= end:
+            break
         lo, hi = max(start, pause_start), min(end, pause_end or end)
         if hi > lo:
             total -= calendar.seconds_between(lo, hi)
@@ -140,11 +173,12 @@ def due(
     calendar: BusinessCalendar,
     start: datetime,
     amount: timedelta,
-    paused: Sequence[tuple[datetime, datetime | None]] = (),
+    paused: Sequence[Pause] = (),
 ) -> datetime:
-    """When `amount` of (business) time has run after `start`, pauses extending it."""
+    """When `amount` of (business) time has run after `start`, pauses (as `pauses` gives them)
+    extending it."""
     moment = calendar.add(start, amount)
-    for pause_start, pause_end in sorted(paused):
+    for pause_start, pause_end in paused:
         if pause_start >= moment or (pause_end is not None and pause_end <= start):
             continue
         if pause_end is None:

@@ -11,6 +11,7 @@ Conversations without any status record cannot be judged and are reported in the
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import datetime, timedelta
 from typing import Annotated, ClassVar
 
@@ -69,19 +70,14 @@ class ResolutionTime:
             for s in conversation.statuses
             if s.status is Status.REOPENED and s.created_at > first.created_at
         ]
+        ends = sorted(s.created_at for s in conversation.statuses if s.status in _ENDS)
         for cycle, start in enumerate(starts):
             if start not in data.window:
                 continue
             tally.counts["reopened_cycles"] += cycle > 0
             cid = conversation.conversation_id
-            end = next(
-                (
-                    s.created_at
-                    for s in conversation.statuses
-                    if s.status in _ENDS and s.created_at >= start
-                ),
-                None,
-            )
+            index = bisect_left(ends, start)  # the first end at or after the cycle's start
+            end = ends[index] if index < len(ends) else None
             label = "reopened case" if cycle else "case"
             item = f"{cid}#{cycle}"
             if end is not None:

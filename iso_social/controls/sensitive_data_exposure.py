@@ -14,7 +14,9 @@ message in the conversation). Findings keep the detector and a masked value, nev
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from datetime import timedelta
+from operator import attrgetter
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,19 +58,24 @@ class SensitiveDataExposureParams(BaseModel):
     target: Annotated[float, Field(ge=0, le=1)] = 1.0
 
 
-def _remedy(messages: tuple[Message, ...], after: Message, within: timedelta) -> Message | None:
-    for message in messages:
-        if message.created_at < after.created_at or message is after:
-            continue
-        if message.created_at - after.created_at > within:
-            return None
-        if (
-            message.direction is Direction.OUTBOUND
-            and message.author_role is AuthorRole.AGENT
-            and (message.visibility is Visibility.PRIVATE or REMEDY.search(message.text))
-        ):
-            return message
-    return None
+def _is_remedy(message: Message) -> bool:
+    """An agent's reply that moves to private or asks to remove the data."""
+    return (
+        message.direction is Direction.OUTBOUND
+        and message.author_role is AuthorRole.AGENT
+        and (message.visibility is Visibility.PRIVATE or REMEDY.search(message.text) is not None)
+    )
+
+
+def _remedied(remedies: list[Message], after: Message, within: timedelta) -> bool:
+    """A remedy (`remedies`: the conversation's, in time order) at most `within` after
+    `after`: the earliest one at or after it, found by bisection, so that a conversation of
+    thousands of exposures is not walked again for each."""
+    index = bisect_left(remedies, after.created_at, key=_CREATED_AT)
+    return index < len(remedies) and remedies[index].created_at - after.created_at <= within
+
+
+_CREATED_AT = attrgetter("created_at")
 
 
 @per_params
@@ -100,6 +107,7 @@ class SensitiveDataExposure:
     ) -> None:
         """Scan one conversation's public messages in the window."""
         customers, agents, allow = _detector_sets(params)
+        remedies: list[Message] | None = None  # listed at the first exposure by a customer
         for message in conversation.messages:
             if message.visibility is not Visibility.PUBLIC or message.created_at not in data.window:
                 continue
@@ -108,6 +116,8 @@ class SensitiveDataExposure:
             detections = detect(message.text, wanted, params.region, allow)
             for detection in detections:
                 tally.counts[f"detected_{detection.detector}"] += 1
+            if detections and by_customer and remedies is None:
+                remedies = [m for m in conversation.messages if _is_remedy(m)]
             what = ", ".join(sorted({d.masked for d in detections}))
             ids = (conversation.conversation_id, (message.message_id,), None)
             if detections and not by_customer:
@@ -119,7 +129,9 @@ class SensitiveDataExposure:
                     ),
                 )
             elif (
-                detections and _remedy(conversation.messages, message, params.action_within) is None
+                detections
+                and remedies is not None
+                and not _remedied(remedies, message, params.action_within)
             ):
                 tally.failed(
                     message.message_id,

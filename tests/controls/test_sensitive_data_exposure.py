@@ -16,8 +16,10 @@ from iso_social.controls._detectors import _fewest_phone_digits, _found, detect,
 from iso_social.controls.sensitive_data_exposure import (
     SensitiveDataExposure,
     SensitiveDataExposureParams,
+    _is_remedy,
+    _remedied,
 )
-from iso_social.domain import Conversation, Verdict, Visibility, Window
+from iso_social.domain import Conversation, Direction, Message, Verdict, Visibility, Window
 from iso_social.policy import load_policy
 from tests.conftest import T0, message
 
@@ -196,6 +198,45 @@ def test_the_address_lookahead_finds_what_the_pattern_without_it_did(parts: list
     assert [(start, end) for start, end, *_ in found] == [
         m.span() for m in WITHOUT_LOOKAHEAD.finditer(text)
     ]
+
+
+KINDS = {
+    "customer": {"inbound": True},
+    "asks to delete": {"inbound": False, "text": "Please delete that tweet"},
+    "chats on": {"inbound": False, "text": "Thanks!"},
+    "DM": {"inbound": False, "visibility": PRIVATE},
+}
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 120), st.sampled_from(sorted(KINDS))), max_size=12),
+    st.integers(0, 90),
+)
+def test_the_remedy_found_by_bisection_is_the_first_one_a_walk_finds(
+    steps: list[tuple[int, str]], within_minutes: int
+) -> None:
+    """Messages in time order (ties included): for every message, a remedy within the period
+    is found exactly when walking the conversation from its start finds one."""
+    messages = [
+        message(f"m{i}", T0 + timedelta(minutes=minutes), **KINDS[kind])  # type: ignore[arg-type]
+        for i, (minutes, kind) in enumerate(sorted(steps, key=lambda s: s[0]))
+    ]
+    within = timedelta(minutes=within_minutes)
+    remedies = [m for m in messages if _is_remedy(m)]
+
+    def walked(after: Message) -> bool:
+        for m in messages:
+            if m.created_at < after.created_at or m is after:
+                continue
+            if m.created_at - after.created_at > within:
+                return False
+            if _is_remedy(m):
+                return True
+        return False
+
+    for after in messages:
+        if after.direction is Direction.INBOUND:
+            assert _remedied(remedies, after, within) is walked(after)
 
 
 def test_allowed_organisation_numbers_are_not_findings() -> None:
