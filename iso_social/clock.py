@@ -24,6 +24,9 @@ _ISO_DURATION = re.compile(
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_SEARCH_DAYS = 3700  # a deadline further than ~10 years of business time is a policy error
+_DAY, _MICROSECOND = timedelta(days=1), timedelta(microseconds=1)
+_WALKED_DAYS = 4  # spans over more local days take the days between from running sums
+_RUNNING_MARGIN = timedelta(days=400)  # running sums start this far before the first day asked
 
 
 def parse_duration(value: Any, *, allow_zero: bool = False) -> timedelta:
@@ -269,6 +272,9 @@ class BusinessCalendar:
                     self._weekly[day].extend(_parse_window(w) for w in windows)
         self._holiday_years: dict[int, set[date]] = {}
         self.day_windows = lru_cache(maxsize=4096)(self._day_windows)
+        # running sums of each day's opening time (microseconds) from a first day, for spans
+        # longer than a few days: replaced whole when extended, so readers never see a half
+        self._running: tuple[date, tuple[int, ...]] | None = None
 
     def is_holiday(self, day: date) -> bool:
         """True when `day` (a local date) is closed."""
@@ -305,21 +311,57 @@ class BusinessCalendar:
         return moment.astimezone(self.zone).date()
 
     def seconds_between(self, start: datetime, end: datetime) -> float:
-        """Business seconds in `[start, end)`; zero when `end <= start`."""
+        """Business seconds in `[start, end)`; zero when `end <= start`.
+
+        The opening windows of the days around `start` and `end` are cut to the span; those
+        of the days between (a window starting on a day ends before the next day's end) are
+        wholly inside it and come from running sums, so a span of a year costs what a span of
+        a week does (walking each day of a year-long review window for every unanswered case
+        made a check's time grow with the window's length)."""
         if end <= start:
             return 0.0
         if self.always:
             return (end - start).total_seconds()
+        first, last = self._local_date(start), self._local_date(end)
+        if (last - first).days <= _WALKED_DAYS:
+            return self._cut(start, end, first - _DAY, last)
+        whole = self._opening_between(first + _DAY, last - 2 * _DAY)
+        return (
+            self._cut(start, end, first - _DAY, first)
+            + whole
+            + self._cut(start, end, last - _DAY, last)
+        )
+
+    def _cut(self, start: datetime, end: datetime, day: date, last: date) -> float:
+        """Business seconds in `[start, end)` of the windows starting on `day` to `last`."""
         total = 0.0
-        day = self._local_date(start) - timedelta(days=1)
-        last = self._local_date(end)
         while day <= last:
             for begin, finish in self.day_windows(day):
                 lo, hi = max(begin, start), min(finish, end)
                 if hi > lo:
                     total += (hi - lo).total_seconds()
-            day += timedelta(days=1)
+            day += _DAY
         return total
+
+    def _opening_between(self, first: date, last: date) -> float:
+        """Seconds of all the windows starting on `first` to `last`, from running sums."""
+        running = self._running
+        if running is None or first < running[0]:
+            running = (first - _RUNNING_MARGIN, (0,))
+        since, sums = running
+        if (last - since).days + 1 >= len(sums):
+            more, total = [], sums[-1]
+            for offset in range(len(sums) - 1, (last - since).days + 1):
+                day = since + timedelta(days=offset)
+                total += sum(
+                    (finish - begin) // _MICROSECOND for begin, finish in self.day_windows(day)
+                )
+                more.append(total)
+            self._running = running = (since, sums + tuple(more))
+            sums = running[1]
+        elif running is not self._running:
+            self._running = running
+        return (sums[(last - since).days + 1] - sums[(first - since).days]) / 1_000_000
 
     def add(self, start: datetime, amount: timedelta) -> datetime:
         """The instant at which `amount` of business time has elapsed after `start`."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from iso_social.clock import BusinessCalendar, CalendarSpec, format_duration, parse_duration
@@ -143,3 +145,49 @@ def test_subdivisions_are_checked_as_the_holidays_package_checks_them(
     else:
         with pytest.raises(ValidationError, match="subdivision"):
             CalendarSpec.model_validate(spec)
+
+
+CALENDARS = [
+    MADRID,
+    CalendarSpec(timezone="UTC", hours={"mon": ["22:00-06:00"], "wed-sat": ["08:00-24:00"]}),
+    CalendarSpec(timezone="America/New_York", hours={"mon-sun": ["00:00-24:00"]}),
+    CalendarSpec(timezone="Asia/Kolkata", hours={"tue-fri": ["09:30-17:45"]}),
+]
+
+
+def walked(calendar: BusinessCalendar, start: datetime, end: datetime) -> float:
+    """Business seconds in `[start, end)`, walking every day's windows (the definition)."""
+    total, day = 0.0, calendar._local_date(start) - timedelta(days=1)
+    while day <= calendar._local_date(end):
+        for begin, finish in calendar.day_windows(day):
+            total += max((min(finish, end) - max(begin, start)).total_seconds(), 0.0)
+        day += timedelta(days=1)
+    return total
+
+
+@given(
+    st.sampled_from(range(len(CALENDARS))),
+    st.lists(
+        st.tuples(
+            st.datetimes(  # naive bounds, as hypothesis takes them with `timezones`
+                datetime(2025, 12, 1),  # noqa: DTZ001
+                datetime(2027, 2, 1),  # noqa: DTZ001
+                timezones=st.just(UTC),
+            ),
+            st.timedeltas(timedelta(0), timedelta(days=400)),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_long_spans_add_up_the_days_between_as_walking_each_day_does(
+    which: int, spans: list[tuple[datetime, timedelta]]
+) -> None:
+    """Spans of any length (a few days are walked, the days between longer ones come from
+    running sums extended and restarted as spans reach later and earlier days), over split,
+    overnight and holiday calendars across daylight-saving changes: the walk's seconds."""
+    calendar = BusinessCalendar(CALENDARS[which])
+    for start, length in spans:
+        assert calendar.seconds_between(start, start + length) == pytest.approx(
+            walked(calendar, start, start + length), abs=1e-6
+        )

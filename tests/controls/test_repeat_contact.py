@@ -6,8 +6,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from iso_social.controls import ControlInput
-from iso_social.controls.repeat_contact import RepeatContact, RepeatContactParams
+from iso_social.controls.repeat_contact import Contact, RepeatContact, RepeatContactParams, _micros
 from iso_social.domain import Channel, Conversation, Status, StatusChange, Window
 from tests.conftest import T0
 
@@ -77,3 +80,60 @@ def test_the_latest_unresolved_contact_within_the_period_is_the_one_named(
         "a6": ("a5",),
         "b2": ("b1",),
     }
+
+
+def walked_back(contacts: list[Contact], window: Window, within: timedelta) -> list[str]:
+    """The repeats as first written: for each contact, walk back over the customer's earlier
+    ones to the latest not resolved before it, stopping at one older than the period."""
+    by_customer: dict[str, list[Contact]] = {}
+    for contact in contacts:
+        by_customer.setdefault(contact.customer, []).append(contact)
+    start, end = _micros(window.start), _micros(window.end)
+    repeats = []
+    for mine in by_customer.values():
+        mine.sort(key=lambda c: (c.at, c.conversation_id))
+        for index, contact in enumerate(mine):
+            if not start <= contact.at < end:
+                continue
+            for earlier in reversed(mine[:index]):
+                if earlier.at < contact.at - within // timedelta(microseconds=1):
+                    break
+                if earlier.done_at is None or earlier.done_at >= contact.at:
+                    repeats.append(f"{contact.conversation_id}<{earlier.conversation_id}")
+                    break
+    return sorted(repeats)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["ana", "bo"]),
+            st.integers(0, 40),  # day of the contact (the window is days 1 to 30)
+            st.one_of(st.none(), st.integers(0, 12)),  # days until resolved
+        ),
+        max_size=25,
+    ),
+    st.integers(1, 10),
+)
+def test_each_repeat_is_the_one_walking_back_finds(
+    rows: list[tuple[str, int, int | None]], within_days: int
+) -> None:
+    """Earlier contacts resolved before a later one are dropped once, not walked over again
+    for every later contact: the repeats and their earlier contacts are those a walk finds."""
+    day = timedelta(days=1)
+    contacts = [
+        Contact(
+            customer,
+            _micros(T0 + at * day),
+            f"c{i:02d}",
+            "twitter",
+            None if done is None else _micros(T0 + (at + done) * day),
+        )
+        for i, (customer, at, done) in enumerate(rows)
+    ]
+    within = within_days * day
+    outcome = RepeatContact().evaluate_contacts(
+        contacts, ControlInput(window=WINDOW, conversations=()), RepeatContactParams(within=within)
+    )
+    found = sorted(f"{e.conversation_id}<{e.message_ids[0]}" for e in outcome.evidence)
+    assert found == walked_back(contacts, WINDOW, within)
