@@ -33,6 +33,7 @@ HOSTILE = {
     "dashed digits": ("", "1-"),
     "eight digits": ("", "12345678 "),
     "phone numbers": ("", "+34 612 345 678 "),
+    "card numbers": ("", "card 4111 1111 1111 1111, "),
     "street words": ("", "calle "),
     "IBAN-like": ("ES12 ", "AB12 "),
     "request verbs": ("", "please send "),

@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from iso_social.check import evaluate_policy
 from iso_social.controls import ControlInput
-from iso_social.controls._detectors import _fewest_phone_digits, _found, detect, mask_personal_data
+from iso_social.controls._detectors import (
+    _blanked,
+    _fewest_phone_digits,
+    _found,
+    detect,
+    mask_personal_data,
+)
 from iso_social.controls.sensitive_data_exposure import (
     SensitiveDataExposure,
     SensitiveDataExposureParams,
@@ -128,6 +134,11 @@ def test_a_phone_number_beside_checksummed_values_keeps_its_place() -> None:
     }
     assert ("phone", PHONE) in found and ("card", CARD) in found
     assert mask_personal_data(text).count("[phone +34 •••678]") == 1
+
+
+def test_blanked_values_keep_every_position_even_when_they_overlap() -> None:
+    spans = [(1, 3, "card", "", ""), (8, 9, "iban", "", ""), (2, 5, "iban", "", "")]
+    assert _blanked("abcdefghij", spans) == "a\n\n\n\nfgh\nj"
 
 
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=8))
