@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, ClassVar
 from iso_social.domain import AuthorRole, Channel, Direction, Message, Visibility
 from iso_social.ingest._json import loads
 from iso_social.ingest.base import IngestOptions, Parsed, ParsedRecord, Rejection
-from iso_social.ingest.twcs import PREFIX, conversation_root, twitter_time
+from iso_social.ingest.twcs import PREFIX, Roots, conversation_root, twitter_time
 from iso_social.ingest.twitter_v2 import brand_set, iso_time
 
 _ASSIGNMENT = re.compile(rb"^\s*window\.YTD\.(\w+)\.part\d+\s*=\s*")
@@ -61,12 +61,14 @@ class XArchive:
             if str(t.get("id_str", "")).isdigit()
             and str(t.get("in_reply_to_status_id_str") or "").isdigit()
         }
-        owner = next(iter(sorted(brands)))
+        owner, known = next(iter(sorted(brands))), Roots()
         for index, tweet in enumerate(tweets, start=1):
-            yield _tweet(index, tweet, parents, owner)
+            yield _tweet(index, tweet, parents, owner, known)
 
 
-def _tweet(index: int, tweet: dict[str, Any], parents: dict[int, int], owner: str) -> Parsed:
+def _tweet(
+    index: int, tweet: dict[str, Any], parents: dict[int, int], owner: str, known: Roots
+) -> Parsed:
     tid = str(tweet.get("id_str", ""))
     if not tid.isdigit():
         return Rejection.of(index, "id_str: not a tweet id", "")
@@ -82,7 +84,7 @@ def _tweet(index: int, tweet: dict[str, Any], parents: dict[int, int], owner: st
         index,
         Message(
             message_id=f"{PREFIX}{tid}",
-            conversation_id=f"{PREFIX}{conversation_root(int(tid), parents)}",
+            conversation_id=f"{PREFIX}{conversation_root(int(tid), parents, known)}",
             channel=Channel.TWITTER,
             direction=Direction.OUTBOUND,
             author=owner,
