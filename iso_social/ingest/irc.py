@@ -104,8 +104,8 @@ class Irc:
                 )
             clock = time(int(match["h"]), int(match["m"]), int(match["s"] or 0))
             moment = datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
-            while previous is not None and previous - moment > timedelta(hours=12):
-                moment += timedelta(days=1)
+            if match["date"] is None and previous is not None:
+                moment += _midnights(previous, moment) * _DAY
             previous = moment
             nick = match["nick"] or match["actor"]
             text = match["text"] if match["nick"] else f"* {nick} {match['text']}"
@@ -143,6 +143,18 @@ class Irc:
                     text=text,
                 ),
             )
+
+
+_DAY, _ROLLOVER = timedelta(days=1), timedelta(hours=12)
+
+
+def _midnights(previous: datetime, moment: datetime) -> int:
+    """How many midnights a line without a date has passed since the previous line: a time of
+    day more than 12 h before the last one's is on a later day. Counted in one step (a day at
+    a time, a line dated thousands of years before a dated one took seconds); lines with a
+    date keep it."""
+    behind = previous - moment - _ROLLOVER
+    return -(-behind // _DAY) if behind > timedelta(0) else 0
 
 
 def _file_date(path: Path) -> date | None:

@@ -47,6 +47,25 @@ def test_addressing_joins_and_roles() -> None:
     assert skipped.line == 2 and skipped.reason.startswith("skipped: a system line")
 
 
+def test_midnights_are_counted_for_lines_without_a_date_only() -> None:
+    """Times of day alone roll over each midnight, however many; a line that carries its own
+    date keeps it, even before the previous line (a day at a time, it was moved 8,000 years)."""
+    undated = messages(
+        parse("[23:00] <ana> a\n[01:00] <ana> b\n[12:30] <ana> c\n[23:30] <ana> d\n[00:30] <a> e\n")
+    )
+    assert [m.created_at.isoformat()[:16] for m in undated] == [
+        "2026-10-05T23:00",
+        "2026-10-06T01:00",
+        "2026-10-06T12:30",
+        "2026-10-06T23:30",
+        "2026-10-07T00:30",
+    ]
+    dated = messages(
+        parse("#s 9999-12-30 [23:59] <ana> help\n#s 2001-01-01 [00:00] <helper> ana: hi\n")
+    )
+    assert [m.created_at.date().isoformat() for m in dated] == ["9999-12-30", "2001-01-01"]
+
+
 def test_agents_zone_and_date_are_required() -> None:
     with pytest.raises(IngestError, match="support team's nicks"):
         parse("[10:00] <a> hi\n", IngestOptions(assume_tz=ZoneInfo("UTC")))
