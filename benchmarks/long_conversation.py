@@ -40,10 +40,12 @@ SIZES = (5_000, 20_000)
 TARGET_GROWTH = 6.0
 
 
-def _message(i: int, channel: Channel, at: datetime, customer: bool, text: str) -> Message:
+def _message(
+    i: int, channel: Channel, at: datetime, customer: bool, text: str, conversation: str = "c1"
+) -> Message:
     return Message(
         f"m{i}",
-        "c1",
+        conversation,
         channel,
         Direction.INBOUND if customer else Direction.OUTBOUND,
         "@customer" if customer else "@brand",
@@ -109,15 +111,11 @@ def one_customer(n: int, channel: Channel) -> list[Conversation]:
         Conversation(
             f"c{i:06d}",
             channel,
-            (replace_id(_message(i, channel, T0 + timedelta(minutes=i), True, "hi"), i),),
+            (_message(i, channel, T0 + timedelta(minutes=i), True, "hi", f"c{i:06d}"),),
             (StatusChange(f"c{i:06d}", T0 + timedelta(minutes=i, seconds=5), Status.RESOLVED),),
         )
         for i in range(n)
     ]
-
-
-def replace_id(message: Message, i: int) -> Message:
-    return message._replace(conversation_id=f"c{i:06d}")
 
 
 SHAPES: dict[str, Callable[[int, Channel], list[Conversation]]] = {

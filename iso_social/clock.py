@@ -349,7 +349,7 @@ class BusinessCalendar:
         if running is None or first < running[0]:
             running = (first - _RUNNING_MARGIN, (0,))
         since, sums = running
-        if (last - since).days + 1 >= len(sums):
+        if len(sums) <= (last - since).days + 1:
             more, total = [], sums[-1]
             for offset in range(len(sums) - 1, (last - since).days + 1):
                 day = since + timedelta(days=offset)
@@ -357,10 +357,8 @@ class BusinessCalendar:
                     (finish - begin) // _MICROSECOND for begin, finish in self.day_windows(day)
                 )
                 more.append(total)
-            self._running = running = (since, sums + tuple(more))
-            sums = running[1]
-        elif running is not self._running:
-            self._running = running
+            sums += tuple(more)
+        self._running = (since, sums)
         return (sums[(last - since).days + 1] - sums[(first - since).days]) / 1_000_000
 
     def add(self, start: datetime, amount: timedelta) -> datetime:

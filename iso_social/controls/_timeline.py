@@ -127,15 +127,10 @@ def pauses(conversation: Conversation) -> list[Pause]:
             continue
         start = status.created_at
         answer = bisect_right(customer_times, start)
-        ends = [
-            t
-            for t in (
-                customer_times[answer] if answer < len(customer_times) else None,
-                next_other[index],
-            )
-            if t is not None
-        ]
-        end = min(ends) if ends else None
+        ends = customer_times[answer : answer + 1]  # the customer's next message, if any
+        if (other := next_other[index]) is not None:
+            ends.append(other)
+        end = min(ends, default=None)
         if result and (result[-1][1] is None or start <= result[-1][1]):
             previous_start, previous_end = result[-1]
             longer = None if previous_end is None or end is None else max(previous_end, end)

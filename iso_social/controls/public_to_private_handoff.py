@@ -67,9 +67,10 @@ def asks_for_data(text: str) -> bool:
     100,000 characters repeating "please send", minutes for the longest text a log may hold)."""
     if NEVER.search(text):
         return False
-    words: list[tuple[int, int]] = []  # each run of non-space characters, read once
+    words: list[tuple[int, int]] | None = None  # each run of non-space characters, read once
+    ends: list[int] = []
     for verb in VERB.finditer(text):
-        if not words:
+        if words is None:
             words = [m.span() for m in _WORD.finditer(text)]
             ends = [end for _, end in words]
         first = bisect_right(ends, verb.end())  # the word the verb ends in, or the next

@@ -58,7 +58,7 @@ class Contact(NamedTuple):
 
 # a contact's fields by position: `evaluate_contacts` reads `Contact`s and the plain tuples a
 # split check moves alike, without building a `Contact` of each (a third of its time)
-_AT, _CONVERSATION, _CHANNEL, _DONE_AT = 1, 2, 3, 4
+_CUSTOMER, _AT, _CONVERSATION, _CHANNEL, _DONE_AT = 0, 1, 2, 3, 4
 
 
 def _latest_open(earlier: list[tuple[Any, ...]], moment: int, since: int) -> tuple[Any, ...] | None:
@@ -107,7 +107,7 @@ class RepeatContact:
         tuples of their values a split check moves), in their order."""
         by_customer: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for contact in contacts:
-            by_customer[contact[0]].append(contact)
+            by_customer[contact[_CUSTOMER]].append(contact)
         tally = Tally()
         repeaters: set[str] = set()
         start, end = _micros(data.window.start), _micros(data.window.end)
