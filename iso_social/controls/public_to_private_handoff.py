@@ -12,8 +12,8 @@ for your PIN") are not requests. Detection is by phrase lists, documented in doc
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from functools import lru_cache
+from itertools import islice
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,24 +62,18 @@ def asks_for_data(text: str) -> bool:
     date of birth", "nos indicas tu número de tarjeta"), not a statement that it is never asked
     for, and not instructions that merely mention the data ("ten a la mano tu tarjeta").
 
-    The words after each verb are found among the text's words, listed once: splitting the
-    rest of the text again for every verb took quadratic time (two seconds for a reply of
-    100,000 characters repeating "please send", minutes for the longest text a log may hold)."""
+    The words after each verb are read from where it ends, at most `NEAR` of them (the first
+    is the rest of the word the verb ends in, if it ends inside one): splitting the rest of
+    the text again for every verb took quadratic time (two seconds for a reply of 100,000
+    characters repeating "please send", minutes for the longest text a log may hold)."""
     if NEVER.search(text):
         return False
-    words: list[tuple[int, int]] | None = None  # each run of non-space characters, read once
-    ends: list[int] = []
-    for verb in VERB.finditer(text):
-        if words is None:
-            words = [m.span() for m in _WORD.finditer(text)]
-            ends = [end for _, end in words]
-        first = bisect_right(ends, verb.end())  # the word the verb ends in, or the next
-        following = words[first : first + NEAR]
-        if following and DATA.search(
-            " ".join(text[max(start, verb.end()) : end] for start, end in following)
-        ):
-            return True
-    return False
+    return any(
+        DATA.search(
+            " ".join(word.group() for word in islice(_WORD.finditer(text, verb.end()), NEAR))
+        )
+        for verb in VERB.finditer(text)
+    )
 
 
 class PublicToPrivateHandoffParams(BaseModel):

@@ -88,20 +88,22 @@ def test_the_words_after_a_verb_are_those_splitting_the_rest_would_give(
     assert asks_for_data.__wrapped__(text) is split_again(text)
 
 
-def test_a_long_reply_is_split_into_words_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A reply repeating a request verb thousands of times is listed word by word once, not
-    once a verb (which took quadratic time: minutes for a text of a million characters)."""
-    listed: list[str] = []
+def test_each_verb_reads_only_the_words_it_governs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply repeating a request verb thousands of times is read a few words a verb, not to
+    its end once a verb (which took quadratic time: minutes for a text of a million
+    characters)."""
+    read: list[str] = []
 
     class Counting:
-        def finditer(self, text: str):  # type: ignore[no-untyped-def]
-            listed.append(text)
-            return public_to_private_handoff.re.finditer(r"\S+", text)
+        def finditer(self, text: str, pos: int = 0):  # type: ignore[no-untyped-def]
+            for word in public_to_private_handoff.re.finditer(r"\S+", text[pos:]):
+                read.append(word.group())
+                yield word
 
     monkeypatch.setattr(public_to_private_handoff, "_WORD", Counting())
     text = "please send " * 5000 + "your account number"
     assert asks_for_data.__wrapped__(text) is True
-    assert len(listed) == 1
+    assert len(read) <= 5000 * NEAR  # to the end once a verb: 37 million
 
 
 def test_asking_in_public_versus_moving_to_dm() -> None:
