@@ -39,7 +39,7 @@ def purge_content(engine: Engine, cutoff: datetime, *, dry_run: bool = False) ->
     messages_where = (MESSAGE.c.conversation_id.in_(old), MESSAGE.c.purged_at.is_(None))
     old_ingests = select(INGEST.c.id).where(INGEST.c.finished_at < cutoff)
     rejects_where = (REJECT.c.ingest_id.in_(old_ingests), REJECT.c.raw != "")
-    calls_where = (CALL.c.ended_at < cutoff, CALL.c.customer != PURGED_AUTHOR)
+    calls_where = (CALL.c.ended_at < cutoff, CALL.c.purged_at.is_(None))
     with transaction(engine) as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("PRAGMA secure_delete=ON")
@@ -57,15 +57,16 @@ def purge_content(engine: Engine, cutoff: datetime, *, dry_run: bool = False) ->
                 select(func.count()).select_from(CALL).where(*calls_where)
             ).scalar_one()
         else:
+            now = now_utc()
             messages = connection.execute(
                 update(MESSAGE)
                 .where(*messages_where)
-                .values(text="", author=PURGED_AUTHOR, purged_at=now_utc())
+                .values(text="", author=PURGED_AUTHOR, purged_at=now)
             ).rowcount
             rejections = connection.execute(
                 update(REJECT).where(*rejects_where).values(raw="")
             ).rowcount
             calls = connection.execute(
-                update(CALL).where(*calls_where).values(customer=PURGED_AUTHOR)
+                update(CALL).where(*calls_where).values(customer=PURGED_AUTHOR, purged_at=now)
             ).rowcount
     return PurgeResult(cutoff, int(conversations), int(messages), int(rejections), int(calls))

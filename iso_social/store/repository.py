@@ -55,7 +55,6 @@ from iso_social.store.tables import (
     ESCALATION,
     INGEST,
     MESSAGE,
-    PURGED_AUTHOR,
     REJECT,
     STATUS,
     UTCDateTime,
@@ -462,7 +461,8 @@ def _classify(
     at_digest = _COLUMNS[kind].index("digest")
     keys = list({row[0] for row in rows})
     stored_rows: dict[str, tuple[int, int, str, bool]] = {}
-    purged = table.c.purged_at.is_not(None) if "purged_at" in table.c else literal(False)
+    # a purged message is a duplicate whatever it holds now; a call is compared by its digest
+    purged = table.c.purged_at.is_not(None) if kind == "message" else literal(False)
     for start in range(0, len(keys), IN_CHUNK):
         query = select(
             key_column, table.c.ingest_id, table.c.source_line, table.c.digest, purged
@@ -810,14 +810,18 @@ _PENDING_SPAN = 100_000  # how far back uncommitted ingest ids are looked for
 
 def _store_marks(connection: Connection) -> tuple[int, frozenset[int], datetime | None]:
     """The newest committed ingest id, the ids below it not committed yet (an ingest still
-    loading on PostgreSQL, or rolled back: read again next time), and the newest purge."""
+    loading on PostgreSQL, or rolled back: read again next time), and the newest purge of
+    messages or calls (each by its partial index: nothing to read until a purge)."""
     ids = set(connection.execute(select(INGEST.c.id)).scalars())
     newest = max(ids, default=0)
     pending = frozenset(range(max(1, newest - _PENDING_SPAN), newest + 1)) - ids
-    purged = connection.execute(
-        select(func.max(MESSAGE.c.purged_at)).where(MESSAGE.c.purged_at.is_not(None))
-    ).scalar()
-    return newest, pending, purged
+    purges = [
+        connection.execute(
+            select(func.max(table.c.purged_at)).where(table.c.purged_at.is_not(None))
+        ).scalar()
+        for table in (MESSAGE, CALL)
+    ]
+    return newest, pending, max((p for p in purges if p is not None), default=None)
 
 
 def _source(connection: Connection) -> str:
@@ -915,7 +919,7 @@ class WindowCalls:
     window: Window
     ingest: int  # the newest ingest they reflect
     pending: frozenset[int]  # older ingest ids not committed then
-    purged: int  # how many calls had been purged (a purge changes no ingest)
+    purged_at: datetime | None  # the newest purge they reflect (a purge changes no ingest)
     calls: list[Call]  # in `calls_in`'s order
 
 
@@ -928,13 +932,10 @@ def refresh_calls(
     window's start are left out. Everything is read again when there is nothing to start
     from, the window moved back, calls were purged since, or `previous` came from another
     database."""
-    ingest, pending, _ = _store_marks(connection)
-    purged = connection.execute(
-        select(func.count()).select_from(CALL).where(CALL.c.customer == PURGED_AUTHOR)
-    ).scalar_one()
+    ingest, pending, purged = _store_marks(connection)
     source = _source(connection)
     marks = (source, window, ingest, pending, purged)
-    if previous is None or _read_again(previous, source, window, purged != previous.purged):
+    if previous is None or _read_again(previous, source, window, purged != previous.purged_at):
         return WindowCalls(*marks, calls_in(connection, window))
     new: list[Call] = []
     if ingest != previous.ingest or previous.pending:

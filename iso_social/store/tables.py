@@ -166,6 +166,15 @@ class CallRow(SQLModel, table=True):
     """One call offered to a phone queue."""
 
     __tablename__ = "call"
+    # the newest purge, which incremental checks compare (partial: empty until a purge)
+    __table_args__ = (
+        Index(
+            "ix_call_purged_at",
+            "purged_at",
+            sqlite_where=text("purged_at IS NOT NULL"),
+            postgresql_where=text("purged_at IS NOT NULL"),
+        ),
+    )
 
     call_id: str = Field(primary_key=True)
     channel: str
@@ -178,6 +187,7 @@ class CallRow(SQLModel, table=True):
     digest: str
     ingest_id: int = Field(foreign_key="ingest_file.id")
     source_line: int
+    purged_at: datetime | None = _ts(nullable=True)
 
 
 class AuditRunRow(SQLModel, table=True):

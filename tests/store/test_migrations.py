@@ -4,20 +4,24 @@ chain verifies, and new runs chain onto it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlmodel import SQLModel
 
 from iso_social import pipeline
+from iso_social.evidence.retention import purge_content
 from iso_social.policy import load_policies
 from iso_social.store import migrations
-from iso_social.store.database import make_engine, opened_engine
+from iso_social.store.database import create_schema, make_engine, opened_engine
+from iso_social.store.tables import CALL, PURGED_AUTHOR
+from iso_social.synthetic import synthetic_records
 from tests.conftest import EXAMPLE_POLICY, canonical_message, write_jsonl
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -95,3 +99,24 @@ def test_a_database_made_before_migrations_is_adopted(db_url: str, tmp_path: Pat
     assert report.intact and report.runs == 1
     with opened_engine(db_url) as engine, engine.connect() as connection:
         assert migrations.revision(connection) == migrations.HEAD
+
+
+def test_calls_purged_before_0005_are_marked_purged(db_url: str, tmp_path: Path) -> None:
+    """Revision 0005 gives calls a `purged_at`: those an older version purged (their customer
+    blanked) get one, so an incremental check still sees that they were purged."""
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    log = tmp_path / "log.jsonl"
+    records = synthetic_records(600, seed=2, start=start, days=8)
+    log.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    pipeline.ingest_logs([log], db=db_url)
+    with opened_engine(db_url) as engine:
+        assert purge_content(engine, start + timedelta(days=3)).calls > 0
+        migrations.downgrade(engine, "0004")
+    assert "ix_call_purged_at" not in _indexes(db_url, "call")
+    with opened_engine(db_url) as engine:
+        create_schema(engine)  # as every command does when it opens the database
+        with engine.connect() as connection:
+            rows = connection.execute(select(CALL.c.customer, CALL.c.purged_at)).all()
+    assert "ix_call_purged_at" in _indexes(db_url, "call")
+    assert {customer == PURGED_AUTHOR for customer, _ in rows} == {True, False}
+    assert all((customer == PURGED_AUTHOR) == (at is not None) for customer, at in rows)

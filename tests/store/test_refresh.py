@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, update
 
 from iso_social import pipeline
 from iso_social.domain import Window
@@ -22,6 +23,7 @@ from iso_social.evidence.retention import purge_content
 from iso_social.store import repository
 from iso_social.store.database import opened_engine
 from iso_social.store.repository import WindowCalls, WindowConversations
+from iso_social.store.tables import CALL, PURGED_AUTHOR
 from iso_social.synthetic import synthetic_records
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -125,6 +127,46 @@ def test_a_purge_or_a_window_moving_back_reads_everything_again(
     assert kept == 0
     _, kept = _refresh_calls_and_compare(db_url, earlier, calls)
     assert kept == 0
+
+
+def test_a_purge_reaching_calls_alone_reads_them_again(tmp_path: Path, db_url: str) -> None:
+    """Calls may reach their retention before any conversation does: the newest purge of
+    either is what a kept read is compared with."""
+    records = list(synthetic_records(600, seed=2, start=START, days=8))
+    pipeline.ingest_logs([_write(tmp_path / "all.jsonl", records)], db=db_url)
+    window = Window(START, START + timedelta(days=8))
+    calls, _ = _refresh_calls_and_compare(db_url, window, None)
+    first = calls.calls[0].call_id
+    with opened_engine(db_url) as engine, engine.begin() as connection:
+        connection.execute(
+            update(CALL)
+            .where(CALL.c.call_id == first)
+            .values(customer=PURGED_AUTHOR, purged_at=datetime.now(UTC))
+        )
+    calls, kept = _refresh_calls_and_compare(db_url, window, calls)
+    assert kept == 0
+    assert calls.calls[0].customer == PURGED_AUTHOR
+
+
+def test_a_refresh_with_nothing_new_reads_no_call(tmp_path: Path, db_url: str) -> None:
+    """Nothing arrived and nothing was purged: the refresh reads the store's marks alone (the
+    ingests and the newest purge, by its partial index), never the call table, which once
+    counted its purged calls at every check."""
+    records = list(synthetic_records(300, seed=3, start=START, days=4))
+    pipeline.ingest_logs([_write(tmp_path / "all.jsonl", records)], db=db_url)
+    window = Window(START, START + timedelta(days=4))
+    statements: list[str] = []
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        calls = repository.refresh_calls(connection, window, None)
+        event.listen(
+            engine,
+            "before_cursor_execute",
+            lambda _c, _u, statement, *_: statements.append(statement),
+        )
+        again = repository.refresh_calls(connection, window, calls)
+    assert again.calls is calls.calls
+    assert statements and not [s for s in statements if "count(" in s.lower()]
+    assert all("FROM call " not in s or "purged_at IS NOT NULL" in s for s in statements)
 
 
 def test_a_status_after_the_last_message_enters_when_the_window_end_passes_it(
