@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from iso_social.controls._detectors import DETECTORS, detect, mask_personal_data
+from iso_social.controls._detectors import DETECTORS, detect, mask_personal_data, masked_start
 from iso_social.controls.escalation_path import _words
 from iso_social.controls.public_to_private_handoff import asks_for_data
 from iso_social.controls.sensitive_data_exposure import REMEDY
@@ -47,6 +47,7 @@ SCANNERS: dict[str, Callable[[str], object]] = {
         for name in DETECTORS
     },
     "mask_personal_data": mask_personal_data,
+    "report excerpt": lambda text: masked_start(text, 161),  # reads only what it shows
     "asks_for_data": asks_for_data.__wrapped__,  # not its cache
     "remedy words": REMEDY.search,
     "escalation words": ESCALATION.search if ESCALATION else str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import entry_points
 
-from iso_social.controls._detectors import mask_personal_data
+from iso_social.controls._detectors import mask_personal_data, masked_start
 from iso_social.controls.auto_reply_followup import AutoReplyFollowup
 from iso_social.controls.base import ControlInput, ControlType
 from iso_social.controls.escalation_path import EscalationPath
@@ -42,6 +42,7 @@ __all__ = [
     "ControlType",
     "control_types",
     "mask_personal_data",
+    "masked_start",
 ]
 
 

@@ -211,12 +211,58 @@ _HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
 def mask_personal_data(text: str, region: str = "ES") -> str:
     """`text` with every personal-data value replaced by its mask in brackets (`[card ••••1234]`)
     and every @handle by `@•••`: what a report may show of a customer's message."""
+    return _masked(text, region, len(text))
+
+
+def _masked(text: str, region: str, upto: int) -> str:
+    """`mask_personal_data` of `text` up to position `upto`: the values found that start
+    before it, whole, and the text between them."""
     spans = sorted(_found(text, set(DETECTORS), region), key=lambda f: (f[0], -f[1]))
     parts, position = [], 0
     for start, end, _, _, masked in spans:
+        if start >= upto:
+            break
         if start < position:
             continue  # inside a value already masked (a phone number within a street address)
         parts += [_HANDLE.sub("@•••", text[position:start]), f"[{masked}]"]
         position = end
-    parts.append(_HANDLE.sub("@•••", text[position:]))
+    parts.append(_HANDLE.sub("@•••", text[position:upto]))
     return "".join(parts)
+
+
+# Farther than any value a detector finds reaches from where it starts, with the characters
+# it looks at around it (an e-mail address at most 385 characters, a phone number with an
+# extension under 1,000, an address's street and town parts 71), once runs of white space
+# are squeezed to `_RUN * 2` characters.
+_REACH = 4_096
+_RUN = 128
+_LONG_RUN = re.compile(rf"\s{{{2 * _RUN + 1},}}")
+
+
+def _squeezed(text: str) -> str:
+    """`text` with each run of white space longer than `2 * _RUN` characters cut to its first
+    and last `_RUN`: what a detector sees of a run is bounded (a quantifier of at most 71
+    characters, or `\\s+`, which any run satisfies), so it finds the same values, and folding
+    white space gives the same text."""
+    return _LONG_RUN.sub(lambda run: run.group()[:_RUN] + run.group()[-_RUN:], text)
+
+
+def masked_start(text: str, chars: int, region: str = "ES") -> str:
+    """The first `chars` characters of `mask_personal_data(text)` with white space folded to
+    single spaces, scanning only as much of `text` as they need: a report shows the start of
+    messages that may each hold a million characters, and masking all of one takes seconds.
+
+    The text is read in growing pieces (16 KiB, then four times more each time). In a piece,
+    values that start more than `_REACH` before its end are what the whole text's scan finds
+    there, so the text up to that point is masked as the whole text's mask has it; once that
+    gives more than `chars` characters (a few to spare for an @handle cut at the end), they
+    are the answer."""
+    end = 4 * _REACH
+    while True:
+        if end >= len(text):
+            return " ".join(mask_personal_data(text, region).split())[:chars]
+        piece = _squeezed(text[:end])
+        start = " ".join(_masked(piece, region, len(piece) - _REACH).split())
+        if len(start) >= chars + 32:
+            return start[:chars]
+        end *= 4

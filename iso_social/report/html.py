@@ -96,9 +96,9 @@ def _excerpt(text: str | None) -> str | None:
     folded, cut to `EXCERPT_CHARS`; None when the message is not stored, "" once purged."""
     if text is None:
         return None
-    from iso_social.controls import mask_personal_data
+    from iso_social.controls import masked_start
 
-    folded = " ".join(mask_personal_data(text).split())
+    folded = masked_start(text, EXCERPT_CHARS + 1)  # one more tells whether it was cut
     return folded if len(folded) <= EXCERPT_CHARS else folded[: EXCERPT_CHARS - 1] + "…"
 
 

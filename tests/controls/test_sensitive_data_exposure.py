@@ -7,17 +7,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from iso_social.check import evaluate_policy
-from iso_social.controls import ControlInput
+from iso_social.controls import ControlInput, _detectors
 from iso_social.controls._detectors import (
+    DETECTORS,
     _blanked,
     _fewest_phone_digits,
     _found,
     detect,
     mask_personal_data,
+    masked_start,
 )
 from iso_social.controls.sensitive_data_exposure import (
     SensitiveDataExposure,
@@ -300,3 +302,89 @@ controls:
     (finding,) = evaluate_policy([load_policy(path)], WINDOW, [leak])
     assert finding.verdict is Verdict.MAJOR_NONCONFORMITY
     assert finding.outcome.measures["exposed_by_agents"] == 1
+
+
+def whole_start(text: str, chars: int) -> str:
+    """What a report showed of a message before `masked_start`: all of it masked, folded, cut."""
+    return " ".join(mask_personal_data(text).split())[:chars]
+
+
+LONG_PIECES = (
+    CARD,
+    DNI,
+    IBAN,
+    PHONE,
+    "+34 654 397 171 ext. 1234",
+    "ana.garcia@example.com",
+    "a" * 60 + "@" + "b" * 200 + ".example.com",  # an address of 277 characters
+    "Calle Mayor 5, 28013 Madrid",
+    "calle",
+    "28013",
+    "@ana_1985",
+    "@",
+    "please call us",
+    "lorem ipsum dolor " * 40,
+    "x" * 3000,
+    "1234",
+)
+LONG_SPACES = (" ", "  ", "\n", "\t", ", ", " " * 300, "\n" * 300 + " " * 40, " " * 5000)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(LONG_PIECES), st.sampled_from(LONG_SPACES)),
+        min_size=1,
+        max_size=80,
+    ),
+    st.integers(0, 20_000),
+    st.sampled_from((161, 600)),
+)
+@example(  # a long e-mail address across where a piece ends: shown if read in short pieces
+    [(LONG_PIECES[6], " "), *[(LONG_PIECES[14], " ")] * 8], 250, 161
+)
+def test_the_start_of_a_message_is_masked_as_the_whole_message_is(
+    parts: list[tuple[str, str]], lead: int, chars: int
+) -> None:
+    """Values, filler and runs of white space up to thousands of characters, after white space
+    of any length (which shows as one space, so that values far into the text are shown and
+    fall across where a piece ends): the start is what masking the whole text gave."""
+    text = " " * lead + "".join(piece + space for piece, space in parts)
+    assert masked_start(text, chars) == whole_start(text, chars)
+
+
+def test_the_start_of_a_long_message_reads_only_its_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message of a million characters dense with values is scanned 16 KiB of it, not all
+    (5.5 s for one such message, in a report listing a thousand cases)."""
+    scanned: list[int] = []
+
+    def counting(text: str, wanted: set[str], region: str):  # type: ignore[no-untyped-def]
+        scanned.append(len(text))
+        return _found(text, wanted, region)
+
+    monkeypatch.setattr(_detectors, "_found", counting)
+    text = f"call {PHONE} or pay with {CARD} " * 20_000
+    start = masked_start(text, 161)
+    assert scanned == [16_384]
+    assert start.startswith("call [phone +34 •••678] or pay with [card ••••1111]")
+    assert "4111" not in start and "612" not in start
+
+
+def test_a_value_after_a_million_spaces_is_masked() -> None:
+    text = "hello" + " " * 1_000_000 + CARD + " " + "\n" * 500_000 + PHONE
+    assert masked_start(text, 161) == "hello [card ••••1111] [phone +34 •••678]"
+
+
+def test_the_longest_values_are_well_within_the_reach_a_piece_allows() -> None:
+    """`masked_start` trusts the values found more than `_REACH` before a piece's end: the
+    longest each detector finds (white space squeezed as it is there) are far shorter."""
+    longest = (
+        "a" * 64 + "@" + ".".join(["b" * 63] * 4) + ".example",  # RFC 5321's longest parts
+        "calle" + " " * 256 + "c" * 40 + "," + "d" * 24 + " 28013",
+        "+34 654 397 171 extension 123456",
+        IBAN,
+        "4111-1111-1111-1111",
+    )
+    for value in longest:
+        text = f"see {value} here"
+        spans = [end - start for start, end, *_ in _found(text, set(DETECTORS), "ES")]
+        assert spans and max(spans) < _detectors._REACH // 4, value[:20]
