@@ -61,7 +61,8 @@ class ResolutionTime:
         if first is None:
             return
         if not conversation.statuses:
-            tally.counts["without_status_records"] += first.created_at in data.window
+            if first.created_at in data.window:  # a count only when there is one: a
+                tally.counts["without_status_records"] += 1  # scheduler keeps each tally
             return
         paused = pauses(conversation)
         starts: list[datetime] = [first.created_at]
@@ -74,7 +75,8 @@ class ResolutionTime:
         for cycle, start in enumerate(starts):
             if start not in data.window:
                 continue
-            tally.counts["reopened_cycles"] += cycle > 0
+            if cycle:
+                tally.counts["reopened_cycles"] += 1
             cid = conversation.conversation_id
             index = bisect_left(ends, start)  # the first end at or after the cycle's start
             end = ends[index] if index < len(ends) else None

@@ -114,13 +114,16 @@ class SensitiveDataExposure:
             by_customer = message.direction is Direction.INBOUND
             wanted = customers if by_customer else agents
             detections = detect(message.text, wanted, params.region, allow)
+            if not detections:  # most messages
+                tally.passed(message.message_id)
+                continue
             for detection in detections:
                 tally.counts[f"detected_{detection.detector}"] += 1
-            if detections and by_customer and remedies is None:
+            if by_customer and remedies is None:
                 remedies = [m for m in conversation.messages if _is_remedy(m)]
             what = ", ".join(sorted({d.masked for d in detections}))
             ids = (conversation.conversation_id, (message.message_id,), None)
-            if detections and not by_customer:
+            if not by_customer:
                 tally.counts["exposed_by_agents"] += 1
                 tally.failed(
                     message.message_id,
@@ -128,11 +131,7 @@ class SensitiveDataExposure:
                         *ids, f"the organisation published personal data in public ({what})."
                     ),
                 )
-            elif (
-                detections
-                and remedies is not None
-                and not _remedied(remedies, message, params.action_within)
-            ):
+            elif remedies is not None and not _remedied(remedies, message, params.action_within):
                 tally.failed(
                     message.message_id,
                     EvidenceItem(
@@ -143,7 +142,7 @@ class SensitiveDataExposure:
                     ),
                 )
             else:
-                tally.counts["customer_exposures_remedied"] += bool(detections)
+                tally.counts["customer_exposures_remedied"] += 1
                 tally.passed(message.message_id)
 
     def conclude(

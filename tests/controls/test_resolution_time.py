@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from iso_social.clock import BusinessCalendar, CalendarSpec
 from iso_social.controls import ControlInput
 from iso_social.controls._timeline import elapsed, pauses
+from iso_social.controls.base import Tally
 from iso_social.controls.resolution_time import ResolutionTime, ResolutionTimeParams
 from iso_social.domain import Channel, Conversation, Status, StatusChange, Window
 from tests.conftest import T0, message
@@ -122,3 +123,16 @@ def test_elapsed_time_leaves_out_every_paused_hour_once(
 def test_without_status_records_nothing_can_be_judged(make_conversation: Make) -> None:
     outcome = evaluate(make_conversation("c1", (0, "in"), (5, "out")))
     assert outcome.conforms is None and "1 conversations have no status" in outcome.statement
+
+
+def test_a_kept_tally_holds_counts_only_when_there_are_some(make_conversation: Make) -> None:
+    """A scheduler keeps every conversation's tally: a case resolved in one cycle, or one
+    without status records from before the window, holds no counter of zeros."""
+    data = ControlInput(window=WINDOW)
+    params = ResolutionTimeParams()
+    once = make_conversation("c1", (0, "in"), (5, "out"), statuses=(status(1, Status.RESOLVED),))
+    before = make_conversation("c2", (-48 * 60, "in"), (-47 * 60, "out"))
+    for conversation in (once, before):
+        tally = Tally()
+        ResolutionTime().assess(conversation, data, params, tally)
+        assert not tally.counts

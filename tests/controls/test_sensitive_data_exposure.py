@@ -21,6 +21,7 @@ from iso_social.controls._detectors import (
     mask_personal_data,
     masked_start,
 )
+from iso_social.controls.base import Tally
 from iso_social.controls.sensitive_data_exposure import (
     SensitiveDataExposure,
     SensitiveDataExposureParams,
@@ -388,3 +389,20 @@ def test_the_longest_values_are_well_within_the_reach_a_piece_allows() -> None:
         text = f"see {value} here"
         spans = [end - start for start, end, *_ in _found(text, set(DETECTORS), "ES")]
         assert spans and max(spans) < _detectors._REACH // 4, value[:20]
+
+
+def test_a_clean_conversation_leaves_no_count_in_its_tally() -> None:
+    """A scheduler keeps every conversation's tally: one without personal data holds its
+    passed messages only, not a counter of zeros (a dict for each of 345,000 conversations)."""
+    tally = Tally()
+    clean = conversation((0, True, "my order is late", PUBLIC), (5, False, "Sorry!", PUBLIC))
+    SensitiveDataExposure().assess(
+        clean, ControlInput(WINDOW), SensitiveDataExposureParams(), tally
+    )
+    assert tally.population_ids == ["m0", "m1"] and tally.conforming == 2
+    assert not tally.counts
+    exposed = conversation((0, True, f"my card {CARD}", PUBLIC), (5, False, "DM us", PUBLIC))
+    SensitiveDataExposure().assess(
+        exposed, ControlInput(WINDOW), SensitiveDataExposureParams(), tally
+    )
+    assert tally.counts == {"detected_card": 1, "customer_exposures_remedied": 1}
