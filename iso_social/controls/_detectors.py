@@ -215,8 +215,8 @@ def mask_personal_data(text: str, region: str = "ES") -> str:
 
 
 def _masked(text: str, region: str, upto: int) -> str:
-    """`mask_personal_data` of `text` up to position `upto`: the values found that start
-    before it, whole, and the text between them."""
+    """`mask_personal_data` of `text` up to position `upto` (0 or more): the values found
+    that start before it, whole, and the text between them."""
     spans = sorted(_found(text, set(DETECTORS), region), key=lambda f: (f[0], -f[1]))
     parts, position = [], 0
     for start, end, _, _, masked in spans:
@@ -261,8 +261,10 @@ def masked_start(text: str, chars: int, region: str = "ES") -> str:
     while True:
         if end >= len(text):
             return " ".join(mask_personal_data(text, region).split())[:chars]
-        piece = _squeezed(text[:end])
-        start = " ".join(_masked(piece, region, len(piece) - _REACH).split())
-        if len(start) >= chars + 32:
-            return start[:chars]
+        piece = _squeezed(text[:end])  # shorter than `end` where it had long runs
+        trusted = len(piece) - _REACH
+        if trusted > 0:
+            start = " ".join(_masked(piece, region, trusted).split())
+            if len(start) >= chars + 32:
+                return start[:chars]
         end *= 4

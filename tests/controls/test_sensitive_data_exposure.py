@@ -343,6 +343,9 @@ LONG_SPACES = (" ", "  ", "\n", "\t", ", ", " " * 300, "\n" * 300 + " " * 40, " 
 @example(  # a long e-mail address across where a piece ends: shown if read in short pieces
     [(LONG_PIECES[6], " "), *[(LONG_PIECES[14], " ")] * 8], 250, 161
 )
+@example(  # white space squeezed the first piece shorter than the reach: nothing trusted
+    [(CARD, " "), (LONG_PIECES[14], " ")], 13_364, 161
+)
 def test_the_start_of_a_message_is_masked_as_the_whole_message_is(
     parts: list[tuple[str, str]], lead: int, chars: int
 ) -> None:
