@@ -930,8 +930,8 @@ def refresh_calls(
     `previous`: calls that ingests since then stored (a stored call never changes but by a
     purge), and those offered after the previous window's end; calls offered before the
     window's start are left out. Everything is read again when there is nothing to start
-    from, the window moved back, calls were purged since, or `previous` came from another
-    database."""
+    from, the window moved back, content was purged since (calls or messages: the newest
+    purge of either is compared), or `previous` came from another database."""
     ingest, pending, purged = _store_marks(connection)
     source = _source(connection)
     marks = (source, window, ingest, pending, purged)
