@@ -15,7 +15,12 @@ from iso_social.ingest.base import (
     PlainMessage,
     Rejection,
 )
-from iso_social.ingest.canonical import RecordInvalid, plain_message_json, record_from_mapping
+from iso_social.ingest.canonical import (
+    RecordInvalid,
+    plain_message_json,
+    record_from_mapping,
+    record_json,
+)
 
 _BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 4 * 1024 * 1024
@@ -67,6 +72,10 @@ class JsonLines:
             plain = plain_message_json(raw, number)
             if plain is not None:  # most lines: decoded and checked in one pass
                 yield plain
+                continue
+            other = record_json(raw)
+            if other is not None:  # statuses and calls written as documented: the same
+                yield ParsedRecord(number, other)
                 continue
             try:
                 data = orjson.loads(raw)

@@ -13,7 +13,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iso_social.domain import Message
+from iso_social.domain import Message, field_names
 from iso_social.ingest.canonical import (
     MAX_ID_CHARS,
     RecordInvalid,
@@ -23,6 +23,7 @@ from iso_social.ingest.canonical import (
     plain_message_json,
     record_digest,
     record_from_mapping,
+    record_json,
 )
 
 
@@ -161,3 +162,137 @@ def test_the_message_digest_shortcut_equals_the_generic_digest() -> None:
             )
         )
         assert record_digest(message) == generic
+
+
+OTHER_DOCUMENTED: dict[str, dict[str, Any]] = {
+    "status": {
+        "kind": "status",
+        "conversation_id": "c1",
+        "created_at": "2026-10-01T09:15:00+02:00",
+        "status": "resolved",
+    },
+    "escalation": {
+        "kind": "escalation",
+        "conversation_id": "c1",
+        "created_at": "2026-10-01T09:15:00Z",
+        "to": "supervisor",
+        "by": "agent-7",
+    },
+    "call": {
+        "kind": "call",
+        "call_id": "k1",
+        "channel": "phone",
+        "queue": "loans",
+        "customer": "+34600111222",
+        "offered_at": "2026-10-01T09:15:00Z",
+        "answered_at": "2026-10-01T09:15:20.5+00:00",
+        "ended_at": "2026-10-01T09:20:00Z",
+        "outcome": "answered",
+    },
+}
+# what those fields may hold besides any value: right and wrong names, times out of order
+OTHER_VALUES = st.one_of(
+    ANY_VALUE,
+    st.sampled_from(
+        [
+            "status",
+            "call",
+            "escalation",
+            "resolved",
+            "RESOLVED",
+            "pending_customer",
+            "abandoned",
+            "answered",
+            "phone",
+            "2026-10-01T09:14:00Z",
+            "2026-10-01T09:30:00+01:00",
+            "2026-10-01T10:30:00+01:00",
+        ]
+    ),
+)
+
+
+def _validated(data: dict[str, Any]) -> Any:
+    try:
+        return record_from_mapping(data)
+    except RecordInvalid as exc:
+        return str(exc)
+
+
+@given(
+    st.sampled_from(sorted(OTHER_DOCUMENTED)),
+    st.dictionaries(
+        st.sampled_from(sorted({k for d in OTHER_DOCUMENTED.values() for k in d} | {"extra"})),
+        OTHER_VALUES,
+    ),
+)
+def test_a_status_escalation_or_call_line_takes_the_fast_path_only_to_the_same_record(
+    kind: str, changes: dict[str, Any]
+) -> None:
+    """Whatever `record_json` accepts, field-by-field validation accepts too and makes the same
+    record of (its times in UTC); anything else is left to it."""
+    data = {**OTHER_DOCUMENTED[kind], **changes}
+    line = json.dumps(data).encode()
+    fast = record_json(line)
+    if fast is not None:
+        assert fast == _validated(orjson.loads(line))
+        assert all(
+            getattr(fast, name).tzinfo is UTC
+            for name in ("created_at", "offered_at", "ended_at")
+            if hasattr(fast, name)
+        )
+
+
+def test_documented_statuses_escalations_and_calls_take_the_fast_path() -> None:
+    for data in OTHER_DOCUMENTED.values():
+        fast = record_json(orjson.dumps(data))
+        assert fast is not None and fast == record_from_mapping(data)
+    call = OTHER_DOCUMENTED["call"]
+    for change in (
+        {"outcome": "Answered"},  # the validation's spelling rules, not the fast path's
+        {"answered_at": None},  # an answered call without its answer: an error to name
+        {"ended_at": "2026-10-01T09:00:00Z"},  # ended before it was offered
+        {"ended_at": "2026-10-01T09:00:00Z", "outcome": "abandoned", "answered_at": None},
+        {"offered_at": "2026-10-01T09:15:00"},  # no offset: --assume-tz or an error
+        {"queue": 7},
+        {"extra": 1},
+        {"kind": None},
+    ):
+        assert record_json(orjson.dumps({**call, **change})) is None
+    assert record_json(orjson.dumps(DOCUMENTED)) is None  # messages have their own
+    assert record_json(b'{"kind": "status", "conversation_id": "c\\u0000"}') is None
+    bare = {k: v for k, v in call.items() if k not in ("channel", "queue", "customer")}
+    assert record_json(orjson.dumps({**bare, "outcome": "abandoned", "answered_at": None})) == (
+        record_from_mapping({**bare, "outcome": "abandoned", "answered_at": None})
+    )
+
+
+def _generic_digest(record: Any) -> str:
+    """`record_digest` as first written: every field in order, times in ISO form."""
+    return _short_hash(
+        *(
+            v.isoformat() if isinstance(v, datetime) else str(v)
+            for v in (getattr(record, name) for name in field_names(record))
+        )
+    )
+
+
+def test_the_call_and_status_digest_shortcuts_equal_the_generic_digest() -> None:
+    call = record_from_mapping(OTHER_DOCUMENTED["call"])
+    unanswered = record_from_mapping(
+        {**OTHER_DOCUMENTED["call"], "outcome": "abandoned", "answered_at": None}
+    )
+    for record in (
+        call,
+        unanswered,
+        record_from_mapping(OTHER_DOCUMENTED["status"]),
+        record_from_mapping(OTHER_DOCUMENTED["escalation"]),
+    ):
+        assert record_digest(record) == _generic_digest(record)
+
+
+def test_a_deeply_nested_line_is_left_to_validation() -> None:
+    """Looking for `kind` among an object's fields walks its values: a line nested past the
+    decoder's depth is not a documented record (the JSON parser then names it)."""
+    depth = 100_000
+    assert record_json(b'{"a": ' * depth + b"1" + b"}" * depth) is None
