@@ -323,6 +323,18 @@ def plain_message_json(raw: bytes, line: int) -> PlainMessage | None:
     )
 
 
+def _utc_seconds(text: str) -> bool:
+    """`YYYY-MM-DDTHH:MM:SSZ`, of a text `fromisoformat` accepted (so digits where they go):
+    its ISO form in UTC is the text with `+00:00` for the `Z`."""
+    return (
+        len(text) == 20
+        and text[19] == "Z"
+        and text[4] == text[7] == "-"
+        and text[10] == "T"
+        and text[13] == text[16] == ":"
+    )
+
+
 def _plain(
     line: int,
     key: str,
@@ -347,6 +359,11 @@ def _plain(
         return None
     if zone is not UTC:
         moment = moment.astimezone(UTC)
+        iso = moment.isoformat()
+    elif _utc_seconds(created):  # as exports write most times: no second formatting
+        iso = created[:19] + "+00:00"
+    else:
+        iso = moment.isoformat()
     return PlainMessage(
         line,
         key,
@@ -357,7 +374,7 @@ def _plain(
         role._value_,
         visibility._value_,
         moment,
-        moment.isoformat(),
+        iso,
         text or "",
         reply or None,
         automated is True,

@@ -19,6 +19,7 @@ from iso_social.ingest.canonical import (
     RecordInvalid,
     _message,
     _short_hash,
+    _utc_seconds,
     plain_message,
     plain_message_json,
     record_digest,
@@ -296,3 +297,20 @@ def test_a_deeply_nested_line_is_left_to_validation() -> None:
     decoder's depth is not a documented record (the JSON parser then names it)."""
     depth = 100_000
     assert record_json(b'{"a": ' * depth + b"1" + b"}" * depth) is None
+
+
+@given(
+    st.one_of(
+        st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        st.text(alphabet="0123456789-T:Z.W+ ", min_size=20, max_size=20),
+    )
+)
+def test_a_utc_time_in_seconds_keeps_its_text_as_its_iso_form(created: str) -> None:
+    """The message fast path reuses `2026-10-01T09:15:00Z` as `2026-10-01T09:15:00+00:00`
+    instead of formatting the time again: only where formatting would give that."""
+    try:
+        moment = datetime.fromisoformat(created)
+    except ValueError:
+        return
+    if _utc_seconds(created):
+        assert created[:19] + "+00:00" == moment.astimezone(UTC).isoformat()
