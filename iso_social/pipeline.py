@@ -287,8 +287,9 @@ def _read_inputs(
             if cuts:
                 return _Inputs(cuts=cuts, processes=processes)
     if state is not None:
-        state.loaded = repository.refresh_conversations(connection, window, state.loaded)
-        state.calls = repository.refresh_calls(connection, window, state.calls)
+        marks = repository.store_marks(connection)  # one read of them for both
+        state.loaded = repository.refresh_conversations(connection, window, state.loaded, marks)
+        state.calls = repository.refresh_calls(connection, window, state.calls, marks)
         return _Inputs(state.loaded.ordered(), state.calls.calls)
     conversations = repository.conversations_in(connection, window)
     return _Inputs(conversations, repository.calls_in(connection, window))

@@ -119,8 +119,6 @@ class SensitiveDataExposure:
                 continue
             for detection in detections:
                 tally.counts[f"detected_{detection.detector}"] += 1
-            if by_customer and remedies is None:
-                remedies = [m for m in conversation.messages if _is_remedy(m)]
             what = ", ".join(sorted({d.masked for d in detections}))
             ids = (conversation.conversation_id, (message.message_id,), None)
             if not by_customer:
@@ -131,7 +129,13 @@ class SensitiveDataExposure:
                         *ids, f"the organisation published personal data in public ({what})."
                     ),
                 )
-            elif remedies is not None and not _remedied(remedies, message, params.action_within):
+                continue
+            if remedies is None:
+                remedies = [m for m in conversation.messages if _is_remedy(m)]
+            if _remedied(remedies, message, params.action_within):
+                tally.counts["customer_exposures_remedied"] += 1
+                tally.passed(message.message_id)
+            else:
                 tally.failed(
                     message.message_id,
                     EvidenceItem(
@@ -141,9 +145,6 @@ class SensitiveDataExposure:
                         f"{format_duration(params.action_within.total_seconds())}.",
                     ),
                 )
-            else:
-                tally.counts["customer_exposures_remedied"] += 1
-                tally.passed(message.message_id)
 
     def conclude(
         self, tally: Tally, data: ControlInput, params: SensitiveDataExposureParams

@@ -323,6 +323,18 @@ def plain_message_json(raw: bytes, line: int) -> PlainMessage | None:
     )
 
 
+def _utc(value: str) -> datetime | None:
+    """An ISO 8601 timestamp with an offset, in UTC; None for anything else (left to
+    `_timestamp`, which names the error or applies `--assume-tz`). The fast paths' reading
+    of every time."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # astimezone returns a time already in UTC as it is
+    return None if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _utc_seconds(text: str) -> bool:
     """`YYYY-MM-DDTHH:MM:SSZ`, of a text `fromisoformat` accepted (so digits where they go):
     its ISO form in UTC is the text with `+00:00` for the `Z`."""
@@ -350,20 +362,11 @@ def _plain(
     automated: bool | None,
 ) -> PlainMessage | None:
     """The `PlainMessage` of checked values, once its timestamp has an offset."""
-    try:
-        moment = datetime.fromisoformat(created)
-    except ValueError:
+    moment = _utc(created)
+    if moment is None:
         return None
-    zone = moment.tzinfo
-    if zone is None:
-        return None
-    if zone is not UTC:
-        moment = moment.astimezone(UTC)
-        iso = moment.isoformat()
-    elif _utc_seconds(created):  # as exports write most times: no second formatting
-        iso = created[:19] + "+00:00"
-    else:
-        iso = moment.isoformat()
+    # as exports write most times: no second formatting
+    iso = created[:19] + "+00:00" if _utc_seconds(created) else moment.isoformat()
     return PlainMessage(
         line,
         key,
@@ -464,16 +467,6 @@ def record_json(raw: bytes) -> StatusChange | Escalation | Call | None:
         return StatusChange(m.conversation_id, created, m.status)
     assert type(m) is _DocumentedEscalation  # noqa: S101
     return Escalation(m.conversation_id, created, m.to, m.by or "")
-
-
-def _utc(value: str) -> datetime | None:
-    """An ISO 8601 timestamp with an offset, in UTC; None for anything else (left to
-    `_timestamp`, which names the error or applies `--assume-tz`)."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return None if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 _BUILDERS: dict[str, Callable[[Mapping[str, Any], ZoneInfo | None], Record]] = {

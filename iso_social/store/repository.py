@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     String,
@@ -808,10 +808,20 @@ class WindowConversations:
 _PENDING_SPAN = 100_000  # how far back uncommitted ingest ids are looked for
 
 
-def _store_marks(connection: Connection) -> tuple[int, frozenset[int], datetime | None]:
-    """The newest committed ingest id, the ids below it not committed yet (an ingest still
-    loading on PostgreSQL, or rolled back: read again next time), and the newest purge of
-    messages or calls (each by its partial index: nothing to read until a purge)."""
+class StoreMarks(NamedTuple):
+    """What the store held when a window was read: the newest committed ingest id, the ids
+    below it not committed yet (an ingest still loading on PostgreSQL, or rolled back: read
+    again next time), and the newest purge of messages or calls."""
+
+    ingest: int
+    pending: frozenset[int]
+    purged_at: datetime | None
+
+
+def store_marks(connection: Connection) -> StoreMarks:
+    """The store's marks now (the purges by their partial indexes: nothing to read until a
+    purge); read once for both refreshes of a check (`refresh_conversations`,
+    `refresh_calls`)."""
     ids = set(connection.execute(select(INGEST.c.id)).scalars())
     newest = max(ids, default=0)
     pending = frozenset(range(max(1, newest - _PENDING_SPAN), newest + 1)) - ids
@@ -821,7 +831,7 @@ def _store_marks(connection: Connection) -> tuple[int, frozenset[int], datetime 
         ).scalar()
         for table in (MESSAGE, CALL)
     ]
-    return newest, pending, max((p for p in purges if p is not None), default=None)
+    return StoreMarks(newest, pending, max((p for p in purges if p is not None), default=None))
 
 
 def _source(connection: Connection) -> str:
@@ -854,15 +864,18 @@ def _arrived(table: Any, previous: WindowConversations | WindowCalls) -> Any:
 
 
 def refresh_conversations(
-    connection: Connection, window: Window, previous: WindowConversations | None
+    connection: Connection,
+    window: Window,
+    previous: WindowConversations | None,
+    marks: StoreMarks | None = None,
 ) -> WindowConversations:
     """The window's conversations, as `conversations_in` reads them, reading again only what
     changed since `previous`: conversations that ingests since then touched (a message,
     status or escalation), that have activity after the previous window's end, or that left
     the window at its start. Everything is read again when there is nothing to start from,
     the window moved back, content was purged since, or `previous` came from another
-    database."""
-    ingest, pending, purged = _store_marks(connection)
+    database. `marks`: the store's, when the caller has read them (else read here)."""
+    ingest, pending, purged = marks if marks is not None else store_marks(connection)
     source = _source(connection)
     if previous is None or _read_again(previous, source, window, purged != previous.purged_at):
         everything = conversations_in(connection, window)
@@ -924,29 +937,33 @@ class WindowCalls:
 
 
 def refresh_calls(
-    connection: Connection, window: Window, previous: WindowCalls | None
+    connection: Connection,
+    window: Window,
+    previous: WindowCalls | None,
+    marks: StoreMarks | None = None,
 ) -> WindowCalls:
     """The window's calls, as `calls_in` reads them, reading only what is new since
     `previous`: calls that ingests since then stored (a stored call never changes but by a
     purge), and those offered after the previous window's end; calls offered before the
     window's start are left out. Everything is read again when there is nothing to start
     from, the window moved back, content was purged since (calls or messages: the newest
-    purge of either is compared), or `previous` came from another database."""
-    ingest, pending, purged = _store_marks(connection)
+    purge of either is compared), or `previous` came from another database. `marks` as
+    `refresh_conversations` takes them."""
+    ingest, pending, purged = marks if marks is not None else store_marks(connection)
     source = _source(connection)
-    marks = (source, window, ingest, pending, purged)
+    kept = (source, window, ingest, pending, purged)
     if previous is None or _read_again(previous, source, window, purged != previous.purged_at):
-        return WindowCalls(*marks, calls_in(connection, window))
+        return WindowCalls(*kept, calls_in(connection, window))
     new: list[Call] = []
     if ingest != previous.ingest or previous.pending:
         new += _read_calls(connection, window, _arrived(CALL, previous))
     if window.end > previous.window.end:  # calls the previous window's end left out
         new += _read_calls(connection, Window(previous.window.end, window.end))
     if not new and window.start == previous.window.start:
-        return WindowCalls(*marks, previous.calls)
+        return WindowCalls(*kept, previous.calls)
     by_id = {c.call_id: c for c in previous.calls if c.offered_at >= window.start}
     by_id.update((c.call_id, c) for c in new)
-    return WindowCalls(*marks, sorted(by_id.values(), key=_CALL_ORDER))
+    return WindowCalls(*kept, sorted(by_id.values(), key=_CALL_ORDER))
 
 
 def message_texts(connection: Connection, message_ids: Iterable[str]) -> dict[str, str]:
