@@ -14,6 +14,8 @@ import marshal
 import multiprocessing
 import os
 import pickle
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -43,6 +45,7 @@ from iso_social.store import repository
 from iso_social.store.database import create_schema, transaction
 
 BATCH_SIZE = 5_000
+RECEIVE_AHEAD = 4  # batches a worker's pipe is read ahead of storing (about 1 MB each)
 MAX_REPORTED_REJECTIONS = 1_000
 
 
@@ -279,29 +282,55 @@ def _worker_batches(
         return
     sending.close()  # the worker holds the other end: its exit ends the stream
 
-    def received() -> Iterator[Batch]:
+    ahead: queue.Queue[bytes | None] = queue.Queue(maxsize=RECEIVE_AHEAD)
+    stop = threading.Event()
+
+    def pump() -> None:
+        """Take the worker's batches off the pipe as it sends them (the read releases the
+        GIL): the worker sends its next batch while this process stores the last, and
+        neither waits for the other unless one is `RECEIVE_AHEAD` batches ahead. None once
+        the worker has closed its end (after its last batch, or when it died)."""
         while True:
             try:
-                batch = receiving.recv()
-            except EOFError:
-                raise IngestError(
-                    path, "the process reading the file stopped unexpectedly"
-                ) from None
+                data: bytes | None = receiving.recv_bytes()
+            except Exception:  # EOF, a closed pipe: the worker is gone
+                data = None
+            while not stop.is_set():
+                try:
+                    ahead.put(data, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if data is None or stop.is_set():
+                return
+
+    receiver = threading.Thread(target=pump, name="iso-social ingest receiver", daemon=True)
+
+    def received() -> Iterator[Batch]:
+        while True:
+            data = ahead.get()
+            if data is None:
+                raise IngestError(path, "the process reading the file stopped unexpectedly")
+            # our own worker's pickles over a private pipe, as `Connection.recv` reads them
+            batch = pickle.loads(data)  # noqa: S301
             if batch[0] == "error":
                 raise batch[1]
             if batch[0] == "packed":
-                # our own worker's bytes over a private pipe, trusted as its pickles are
-                batch = ("rows", marshal.loads(batch[1]), batch[2])  # noqa: S302
+                batch = ("rows", marshal.loads(batch[1]), batch[2])  # noqa: S302 (the same)
             yield batch
             if batch[0] == "done":
                 return
 
     try:
+        receiver.start()
         yield received()
     finally:
+        stop.set()
         if worker.is_alive():
             worker.kill()  # the load failed here: the worker's rows are not wanted
         worker.join()
+        if receiver.ident is not None:  # started: it sees the worker's end closed, or `stop`
+            receiver.join()
         receiving.close()
 
 

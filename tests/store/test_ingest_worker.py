@@ -104,6 +104,34 @@ def test_a_failure_storing_stops_the_worker_and_rolls_back(
         assert connection.execute(MESSAGE.select().limit(1)).first() is None
 
 
+def test_a_worker_that_dies_midway_fails_the_load_and_stores_nothing(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batches read ahead of storing are not taken for the whole file: the end of the
+    pipe without the worker's last word is an error, and the load rolls back."""
+    import multiprocessing
+
+    records = synthetic_records(60_000, seed=3, start=START)  # more batches than read ahead
+    path = tmp_path / "long.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    original, stored = repository.store_rows, []
+
+    def killing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        stored.append(1)
+        if len(stored) == 2:
+            for child in multiprocessing.active_children():
+                child.kill()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "store_rows", killing)
+    with pytest.raises(IngestError, match="stopped unexpectedly") as raised:
+        _load(db_url, path, worker=True)
+    assert raised.value.path == path
+    assert 2 <= len(stored) < 60_000 // 5_000  # it stopped before the file's end
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        assert connection.execute(MESSAGE.select().limit(1)).first() is None
+
+
 def test_options_reach_the_worker(tmp_path: Path, sqlite_url: str) -> None:
     """Pseudonyms are made in the worker with the key the command was given."""
     path, options = _file(tmp_path), IngestOptions(pseudonym_key=b"k" * 32)
