@@ -344,8 +344,31 @@ class _FileLoad:
         self.rejected: list[Rejection] = []
         self.conversations: set[str] = set()
         self.spans = repository.ConversationSpans()  # written by `finish`
+        self.gather = repository.rows_per_store(connection)
+        self.waiting: dict[str, list[Any]] = {}  # rows of a kind gathered until `gather`
 
     def store(self, rows: repository.Rows) -> None:
+        """Store a batch's rows, or gather them until there are `gather` of a kind (the rest
+        by `flush`)."""
+        if self.gather <= 1:
+            self._store(rows)
+            return
+        ready: repository.Rows = {}
+        for kind, part in rows.items():
+            waiting = self.waiting.setdefault(kind, [])
+            waiting += part
+            if len(waiting) >= self.gather:
+                ready[kind] = self.waiting.pop(kind)
+        if ready:
+            self._store(ready)
+
+    def flush(self) -> None:
+        """Store the rows still gathered."""
+        waiting, self.waiting = self.waiting, {}
+        if waiting:
+            self._store(waiting)
+
+    def _store(self, rows: repository.Rows) -> None:
         result = repository.store_rows(self.connection, self.ingest_id, rows, self.spans)
         summary = self.summary
         summary.messages_stored += result.stored["message"]
@@ -407,6 +430,7 @@ def _load_file(
             load.store(content)
             if progress:
                 progress(str(path), size)
+    load.flush()
     if strict and load.summary.conflicts:
         first = min(load.rejected, key=lambda r: r.line)
         raise IngestError(

@@ -98,6 +98,7 @@ def test_a_failure_storing_stops_the_worker_and_rolls_back(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(repository, "store_rows", failing)
+    monkeypatch.setattr(repository, "rows_per_store", lambda connection: 1)  # batch by batch
     with pytest.raises(RuntimeError, match="simulated crash"):
         _load(db_url, path, worker=True)
     with opened_engine(db_url) as engine, engine.connect() as connection:
@@ -130,6 +131,30 @@ def test_a_worker_that_dies_midway_fails_the_load_and_stores_nothing(
     assert 2 <= len(stored) < 60_000 // 5_000  # it stopped before the file's end
     with opened_engine(db_url) as engine, engine.connect() as connection:
         assert connection.execute(MESSAGE.select().limit(1)).first() is None
+
+
+def test_rows_gathered_for_fewer_stores_store_what_each_batch_stores(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows of a kind gathered over batches (as on PostgreSQL, where each COPY costs round
+    trips) are stored with the same summary, duplicates, conflicts and rejections."""
+    path = _file(tmp_path)
+    each_db = f"sqlite:///{tmp_path / 'each.db'}"
+    each = _load(each_db, path, worker=False)
+    original, sizes = repository.store_rows, []
+
+    def spying(connection, ingest_id, rows, spans=None):  # type: ignore[no-untyped-def]
+        sizes.append({kind: len(part) for kind, part in rows.items()})
+        return original(connection, ingest_id, rows, spans)
+
+    monkeypatch.setattr(repository, "rows_per_store", lambda connection: 700)
+    monkeypatch.setattr(repository, "store_rows", spying)
+    gathered = _load(db_url, path, worker=True)
+    assert dataclasses.asdict(gathered) == dataclasses.asdict(each)
+    assert _stored(db_url) == _stored(each_db)
+    gathering = sizes[:-1]  # the last: what the end of the file left gathered
+    assert gathering and all(n >= 700 for stored in gathering for n in stored.values())
+    assert sum(n for stored in sizes for n in stored.values()) == each.records_read - 1
 
 
 def test_options_reach_the_worker(tmp_path: Path, sqlite_url: str) -> None:

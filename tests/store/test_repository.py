@@ -189,6 +189,7 @@ def test_a_failure_midway_rolls_everything_back(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(repository, "store_rows", failing)
+    monkeypatch.setattr(repository, "rows_per_store", lambda connection: 1)  # batch by batch
     with pytest.raises(RuntimeError, match="simulated crash"):
         load(db_url, path)
     assert count(db_url, MESSAGE) == 0
