@@ -7,9 +7,6 @@ as it was. With `strict`, a single rejected record aborts the load the same way.
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import io
 import marshal
 import multiprocessing
 import os
@@ -21,71 +18,26 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from iso_social.domain import Call, Escalation, Message, StatusChange, now_utc
-from iso_social.errors import IngestError, IsoSocialError
+from iso_social.domain import now_utc
+from iso_social.errors import IngestError
 from iso_social.ingest import (
-    NUL_REASON,
     IngestOptions,
     LogFormat,
-    Parsed,
-    ParsedRecord,
-    PlainMessage,
-    PlainMessages,
     Rejection,
     log_formats,
-    nul_field,
 )
-from iso_social.ingest.privacy import pseudonymise
 from iso_social.store import repository
 from iso_social.store.database import create_schema, transaction
+from iso_social.store.reading import Batch, Reading, read_batches, read_in_worker
+from iso_social.store.rows import Rows
 
-BATCH_SIZE = 5_000
 RECEIVE_AHEAD = 4  # batches a worker's pipe is read ahead of storing (about 1 MB each)
 MAX_REPORTED_REJECTIONS = 1_000
-
-
-class _HashingReader(io.RawIOBase):
-    """A raw reader that hashes every byte of the file exactly once, even when a format reads
-    the file twice (it may seek back to the start for a second pass)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self.name = getattr(raw, "name", "")  # formats may look beside the file (irc)
-        self.sha256 = hashlib.sha256()
-        self._position = 0
-        self.size = 0  # bytes hashed so far: the furthest point read
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if (offset, whence) != (0, io.SEEK_SET):
-            raise io.UnsupportedOperation("only a rewind to the start is supported")
-        self._raw.seek(0)
-        self._position = 0
-        return 0
-
-    def tell(self) -> int:
-        return self._position
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        end = self._position + n
-        if end > self.size:
-            self.sha256.update(data[self.size - self._position :])
-            self.size = end
-        self._position = end
-        return n
 
 
 @dataclass
@@ -122,96 +74,6 @@ class IngestSummary:
 Progress = Callable[[str, int], None]
 
 
-def _record_time(record: Any) -> datetime:
-    if type(record) is Message:  # most records: no pattern matching
-        return record.created_at
-    match record:
-        case Message() | StatusChange() | Escalation():
-            return record.created_at
-        case Call():
-            return record.offered_at
-    raise TypeError(type(record).__name__)
-
-
-@dataclass
-class _Reading:
-    """What reading a file found besides its rows: counts, rejections, time span, hash."""
-
-    records_read: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
-    first_at: datetime | None = None
-    last_at: datetime | None = None
-    sha256: str = ""
-    size: int = 0
-
-
-def _screened(parsed: ParsedRecord, options: IngestOptions) -> ParsedRecord | Rejection:
-    """A parsed record rejected when a text field holds a NUL (canonical records are rejected
-    so when validated, with their raw text; this catches those other formats build), else
-    pseudonymised when asked."""
-    name = nul_field(parsed.record)
-    if name is not None:
-        return Rejection(parsed.line, f"{name}: {NUL_REASON}", "")
-    if options.pseudonym_key is not None:
-        return ParsedRecord(parsed.line, pseudonymise(parsed.record, options.pseudonym_key))
-    return parsed
-
-
-# what reading a file yields: ("rows", a batch's rows, bytes read so far), then ("done", _Reading)
-Batch = tuple[str, Any, Any]
-
-
-def _batches(
-    path: Path, fmt: LogFormat, options: IngestOptions, strict: bool, ingest_id: int, sqlite: bool
-) -> Iterator[Batch]:
-    """Parse, validate and turn into rows a file's records, batch by batch; this or a worker
-    process runs it (`_load_file`), and the rows are the same either way."""
-    reading, batch = _Reading(), []
-    try:
-        stream = path.open("rb")
-    except OSError as exc:
-        raise IngestError(path, f"cannot read the file ({exc.strerror})") from exc
-    with stream:
-        hashing = _HashingReader(stream)
-        reader = io.BufferedReader(hashing, buffer_size=1 << 20)
-        items: Iterator[Parsed | PlainMessage]
-        if options.pseudonym_key is None and isinstance(fmt, PlainMessages):
-            items = fmt.parse_plain(reader, options)  # the fast path: no domain objects
-        else:
-            items = fmt.parse(reader, options)
-        for parsed in items:
-            reading.records_read += 1
-            if isinstance(parsed, ParsedRecord):
-                parsed = _screened(parsed, options)
-            if isinstance(parsed, Rejection):
-                if strict:
-                    raise IngestError(
-                        path,
-                        parsed.reason,
-                        line=parsed.line,
-                        hint="nothing was stored; fix the record or ingest without --strict",
-                    )
-                reading.rejected.append(parsed)
-                continue
-            if isinstance(parsed, PlainMessage):
-                moment = parsed.created_at
-            else:
-                moment = _record_time(parsed.record)
-            if reading.first_at is None or moment < reading.first_at:
-                reading.first_at = moment
-            if reading.last_at is None or moment > reading.last_at:
-                reading.last_at = moment
-            batch.append(parsed)
-            if len(batch) >= BATCH_SIZE:
-                yield "rows", repository.batch_rows(batch, ingest_id, sqlite=sqlite), hashing.size
-                batch = []
-        if batch:
-            yield "rows", repository.batch_rows(batch, ingest_id, sqlite=sqlite), hashing.size
-        reader.read()  # hash any trailing bytes the parser did not need
-    reading.sha256, reading.size = hashing.sha256.hexdigest(), hashing.size
-    yield "done", reading, None
-
-
 WORKER_MIN_BYTES = 16 << 20  # smaller files load before a worker's interpreter has started
 
 
@@ -221,7 +83,7 @@ def _worker_suits(path: Path, fmt: LogFormat) -> bool:
     try:
         size = path.stat().st_size
     except OSError:
-        return False  # `_batches` reports the unreadable file
+        return False  # `read_batches` reports the unreadable file
     return (
         size >= WORKER_MIN_BYTES
         and (os.cpu_count() or 1) > 1
@@ -229,47 +91,16 @@ def _worker_suits(path: Path, fmt: LogFormat) -> bool:
     )
 
 
-def _read_in_worker(
-    send: Any,
-    path: Path,
-    fmt_name: str,
-    options: IngestOptions,
-    strict: bool,
-    ingest_id: int,
-    sqlite: bool,
-) -> None:
-    """The worker process: every batch of `_batches` down the pipe, or the error that
-    stopped it (never a message quoting the file's content). Its garbage collector is off:
-    the records it makes are freed by reference counting as each batch is sent, and the
-    collector's walks over them cost a sixth of its time. Rows hold only strings, numbers,
-    booleans and None (`batch_rows`), so they cross as `marshal` bytes (three times faster to
-    write than a pickle; both ends are the same interpreter)."""
-    gc.disable()
-    try:
-        for kind, content, size in _batches(
-            path, log_formats()[fmt_name], options, strict, ingest_id, sqlite
-        ):
-            if kind == "rows":
-                kind, content = "packed", marshal.dumps(dict(content))
-            send.send((kind, content, size))
-    except IsoSocialError as exc:
-        send.send(("error", exc, None))
-    except BaseException as exc:  # reported to the parent, which raises it
-        send.send(("error", IngestError(path, f"reading stopped on a {type(exc).__name__}"), None))
-    finally:
-        send.close()
-
-
 @contextmanager
 def _worker_batches(
     path: Path, fmt: LogFormat, options: IngestOptions, strict: bool, ingest_id: int, sqlite: bool
 ) -> Iterator[Iterator[Batch]]:
-    """`_batches` run by a worker process (a fresh interpreter: nothing of this process, its
+    """`read_batches` run by a worker process (a fresh interpreter: nothing of this process, its
     database connection included, is shared) while this one stores what it sends."""
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
     worker = context.Process(
-        target=_read_in_worker,
+        target=read_in_worker,
         args=(sending, path, fmt.name, options, strict, ingest_id, sqlite),
         daemon=True,
     )
@@ -278,7 +109,7 @@ def _worker_batches(
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         receiving.close()  # no second process to be had, or options it cannot be sent
         sending.close()
-        yield _batches(path, fmt, options, strict, ingest_id, sqlite)
+        yield read_batches(path, fmt, options, strict, ingest_id, sqlite)
         return
     sending.close()  # the worker holds the other end: its exit ends the stream
 
@@ -347,13 +178,13 @@ class _FileLoad:
         self.gather = repository.rows_per_store(connection)
         self.waiting: dict[str, list[Any]] = {}  # rows of a kind gathered until `gather`
 
-    def store(self, rows: repository.Rows) -> None:
+    def store(self, rows: Rows) -> None:
         """Store a batch's rows, or gather them until there are `gather` of a kind (the rest
         by `flush`)."""
         if self.gather <= 1:
             self._store(rows)
             return
-        ready: repository.Rows = {}
+        ready: Rows = {}
         for kind, part in rows.items():
             waiting = self.waiting.setdefault(kind, [])
             waiting += part
@@ -368,7 +199,7 @@ class _FileLoad:
         if waiting:
             self._store(waiting)
 
-    def _store(self, rows: repository.Rows) -> None:
+    def _store(self, rows: Rows) -> None:
         result = repository.store_rows(self.connection, self.ingest_id, rows, self.spans)
         summary = self.summary
         summary.messages_stored += result.stored["message"]
@@ -378,7 +209,7 @@ class _FileLoad:
         self.rejected.extend(result.conflicts)
         self.conversations.update(result.conversation_ids)
 
-    def finish(self, reading: _Reading) -> FileSummary:
+    def finish(self, reading: Reading) -> FileSummary:
         self.spans.write(self.connection)
         summary = self.summary
         summary.records_read = reading.records_read
@@ -421,8 +252,8 @@ def _load_file(
     load = _FileLoad(connection, path, fmt)
     args = (path, fmt, options, strict, load.ingest_id, connection.dialect.name == "sqlite")
     use_worker = _worker_suits(path, fmt) if worker is None else worker
-    with _worker_batches(*args) if use_worker else nullcontext(_batches(*args)) as batches:
-        reading = _Reading()
+    with _worker_batches(*args) if use_worker else nullcontext(read_batches(*args)) as batches:
+        reading = Reading()
         for kind, content, size in batches:
             if kind == "done":
                 reading = content

@@ -157,6 +157,22 @@ def test_rows_gathered_for_fewer_stores_store_what_each_batch_stores(
     assert sum(n for stored in sizes for n in stored.values()) == each.records_read - 1
 
 
+def test_the_worker_loads_no_database_library() -> None:
+    """The worker is a fresh interpreter: what it imports delays its first batch (SQLAlchemy
+    and the store's tables took 0.3 s of its 0.5 s start). This guards the cause."""
+    import subprocess
+    import sys
+
+    modules = subprocess.run(
+        [sys.executable, "-c", "import sys, iso_social.store.reading; print(*sys.modules)"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert "iso_social.store.reading" in modules
+    assert {"sqlalchemy", "sqlmodel", "psycopg"}.isdisjoint(modules)
+
+
 def test_options_reach_the_worker(tmp_path: Path, sqlite_url: str) -> None:
     """Pseudonyms are made in the worker with the key the command was given."""
     path, options = _file(tmp_path), IngestOptions(pseudonym_key=b"k" * 32)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from iso_social.domain import Channel, Window
 from iso_social.errors import IngestError, StoreError
 from iso_social.ingest import IngestOptions, get_log_format
-from iso_social.store import repository
+from iso_social.store import repository, rows
 from iso_social.store.database import make_engine, opened_engine
 from iso_social.store.loader import load_files
 from iso_social.store.tables import MESSAGE, REJECT
@@ -273,11 +273,11 @@ def test_message_rows_hold_the_timestamps_and_digests_records_have(moment: datet
         moment,
         "hi",
     )
-    (row,) = repository.batch_rows([ParsedRecord(1, message)], 7, sqlite=True)["message"]
-    assert row[7] == repository.sqlite_timestamp(moment)
+    (row,) = rows.batch_rows([ParsedRecord(1, message)], 7, sqlite=True)["message"]
+    assert row[7] == rows.sqlite_timestamp(moment)
     assert row[11] == record_digest(message)
-    (row,) = repository.batch_rows([ParsedRecord(1, message)], 7, sqlite=False)["message"]
-    assert row[7] == repository.sqlite_timestamp(moment) + "+00"
+    (row,) = rows.batch_rows([ParsedRecord(1, message)], 7, sqlite=False)["message"]
+    assert row[7] == rows.sqlite_timestamp(moment) + "+00"
     assert datetime.fromisoformat(row[7]) == moment
 
 
@@ -285,10 +285,11 @@ def test_message_rows_hold_the_timestamps_and_digests_records_have(moment: datet
 def test_conversation_spans_merge_across_batches_and_files(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
 ) -> None:
-    from iso_social.store import loader
+    from iso_social.store import reading
     from iso_social.store.tables import CONVERSATION
 
-    monkeypatch.setattr(loader, "BATCH_SIZE", 3)  # a conversation's messages in many batches
+    monkeypatch.setattr(reading, "BATCH_SIZE", 3)  # a conversation's messages in many batches
+    monkeypatch.setattr(repository, "rows_per_store", lambda connection: 1)  # each stored
     monkeypatch.setattr(repository.ConversationSpans, "LIMIT", limit)
     start = datetime(2026, 10, 1, tzinfo=UTC)
     records = [
@@ -349,8 +350,8 @@ def test_a_plain_message_gives_the_row_of_its_record(created_at: str, sqlite: bo
         }
         plain = plain_message(data, 12)
         assert plain is not None
-        fast = repository.batch_rows([plain], 7, sqlite=sqlite)
-        assert fast == repository.batch_rows([plain.parsed()], 7, sqlite=sqlite)
+        fast = rows.batch_rows([plain], 7, sqlite=sqlite)
+        assert fast == rows.batch_rows([plain.parsed()], 7, sqlite=sqlite)
         assert list(fast) == ["message"]
 
 
