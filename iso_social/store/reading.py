@@ -117,7 +117,7 @@ def read_batches(
     path: Path, fmt: LogFormat, options: IngestOptions, strict: bool, ingest_id: int, sqlite: bool
 ) -> Iterator[Batch]:
     """Parse, validate and turn into rows a file's records, batch by batch; this or a worker
-    process runs it (`_load_file`), and the rows are the same either way."""
+    process runs it (`loader._load_file`), and the rows are the same either way."""
     reading, batch = Reading(), []
     try:
         stream = path.open("rb")
