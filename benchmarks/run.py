@@ -86,12 +86,19 @@ def split_data(messages: int, seed: int, folder: Path) -> tuple[Path, Path, int]
     return head, tail, head_records
 
 
+def timed_ingest(head: Path, db: str, *, summary: bool = False) -> float:
+    """Seconds `iso-social ingest` of `head` into `db` takes, start to end; its summary printed
+    with `summary` (the repeated runs' are the same each time)."""
+    start = time.perf_counter()
+    command = [*CLI, "ingest", str(head), "--db", db, "--quiet"]
+    subprocess.run(command, check=True, stdout=None if summary else subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
 def ingest(head: Path, db: str, records: int, folder: Path) -> None:
     """Ingest into SQLite against its targets."""
     print(f"ingest of canonical JSON Lines into SQLite ({records:,} records)")
-    start = time.perf_counter()
-    subprocess.run([*CLI, "ingest", str(head), "--db", db, "--quiet"], check=True)
-    elapsed = time.perf_counter() - start
+    elapsed = timed_ingest(head, db, summary=True)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     reference = raw_executemany(records, folder)
     line(
@@ -125,15 +132,6 @@ def fresh_database(server: str, suffix: str = "") -> Iterator[str]:
 
 
 PAIRS = 3  # PostgreSQL's ingest and SQLite's, alternated: the machine's drift hits both alike
-
-
-def timed_ingest(head: Path, db: str) -> float:
-    """Seconds `iso-social ingest` of `head` into `db` takes, start to end (its summary, the
-    same each time, not printed)."""
-    start = time.perf_counter()
-    command = [*CLI, "ingest", str(head), "--db", db, "--quiet"]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def sqlite_again(head: Path, folder: Path) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -219,6 +221,16 @@ def canonical_message(message_id: str, created_at: str, **overrides: Any) -> dic
     }
     record.update(overrides)
     return record
+
+
+def modules_loaded_by(module: str) -> set[str]:
+    """The modules a fresh interpreter has loaded once it has imported `module`: what a
+    start-up pays for (the CLI's, the ingest worker's)."""
+    code = f"import sys, {module}; print(*sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    )
+    return set(result.stdout.split())
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any] | str]) -> Path:

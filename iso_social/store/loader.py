@@ -18,7 +18,6 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -176,7 +175,7 @@ class _FileLoad:
         self.conversations: set[str] = set()
         self.spans = repository.ConversationSpans()  # written by `finish`
         self.gather = repository.rows_per_store(connection)
-        self.waiting: dict[str, list[Any]] = {}  # rows of a kind gathered until `gather`
+        self.waiting: Rows = {}  # rows of a kind gathered until `gather`
 
     def store(self, rows: Rows) -> None:
         """Store a batch's rows, or gather them until there are `gather` of a kind (the rest

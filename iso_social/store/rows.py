@@ -80,9 +80,10 @@ Rows = dict[str, list[tuple[Any, ...]]]  # a batch's rows per kind of record, in
 def batch_rows(
     batch: Sequence[ParsedRecord | PlainMessage], ingest_id: int, *, sqlite: bool
 ) -> Rows:
-    """A batch's rows as `store_rows` takes them: keys and digests computed, timestamps as
-    text the backend reads (`sqlite_timestamp`, with `+00` on PostgreSQL), so a row holds only
-    strings, numbers, booleans and None. No database is involved: a worker can build them."""
+    """A batch's rows as `repository.store_rows` takes them: keys and digests computed,
+    timestamps as text the backend reads (`sqlite_timestamp`, with `+00` on PostgreSQL), so a
+    row holds only strings, numbers, booleans and None. No database is involved: a worker can
+    build them."""
     ts = _sqlite_timestamp_or_none if sqlite else _postgresql_timestamp_or_none
     by_kind: Rows = defaultdict(list)
     messages = by_kind["message"]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from iso_social.cli import app
 from iso_social.config import resource_dir
-from tests.conftest import EXAMPLE_POLICY, canonical_message, write_jsonl
+from tests.conftest import EXAMPLE_POLICY, canonical_message, modules_loaded_by, write_jsonl
 
 WINDOW = ["--from", "2026-10-01", "--to", "2026-11-01"]
 
@@ -240,12 +240,7 @@ def test_module_entry_point_and_help_imports_nothing_heavy() -> None:
     )
     assert "ingest" in result.stdout and "check" in result.stdout
     # the start-up time is measured by benchmarks/startup.py; this guards the cause of slowness
-    modules = subprocess.run(
-        [sys.executable, "-c", "import sys, iso_social.cli; print(' '.join(sys.modules))"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
+    modules = modules_loaded_by("iso_social.cli")
     heavy = {"weasyprint", "sqlalchemy", "sqlmodel", "jinja2", "holidays", "pydantic"}
     assert heavy.isdisjoint(modules), heavy.intersection(modules)
 

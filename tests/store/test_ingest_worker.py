@@ -18,7 +18,7 @@ from iso_social.store.database import opened_engine
 from iso_social.store.loader import FileSummary, load_files
 from iso_social.store.tables import MESSAGE
 from iso_social.synthetic import synthetic_records
-from tests.conftest import canonical_message
+from tests.conftest import canonical_message, modules_loaded_by
 
 JSONL = get_log_format("jsonl")
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -160,15 +160,7 @@ def test_rows_gathered_for_fewer_stores_store_what_each_batch_stores(
 def test_the_worker_loads_no_database_library() -> None:
     """The worker is a fresh interpreter: what it imports delays its first batch (SQLAlchemy
     and the store's tables took 0.3 s of its 0.5 s start). This guards the cause."""
-    import subprocess
-    import sys
-
-    modules = subprocess.run(
-        [sys.executable, "-c", "import sys, iso_social.store.reading; print(*sys.modules)"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
+    modules = modules_loaded_by("iso_social.store.reading")
     assert "iso_social.store.reading" in modules
     assert {"sqlalchemy", "sqlmodel", "psycopg"}.isdisjoint(modules)
 
