@@ -14,13 +14,13 @@ The population is every case with a trigger or an escalation in the window.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from iso_social.clock import BusinessCalendar, Duration, format_duration
+from iso_social.controls._phrases import Phrases
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, per_params, percent
 from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Status
 from iso_social.i18n import N_
@@ -92,16 +92,14 @@ class EscalationPathParams(BaseModel):
         return self
 
 
-def _words(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not words:
-        return None
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+def _words(words: tuple[str, ...]) -> Phrases | None:
+    return Phrases.any_of(words) if words else None
 
 
 @per_params
 def _path(
     params: EscalationPathParams,
-) -> tuple[dict[str, int], tuple[tuple[Trigger, re.Pattern[str] | None], ...]]:
+) -> tuple[dict[str, int], tuple[tuple[Trigger, Phrases | None], ...]]:
     """Each level's rank on the path and each trigger with its words compiled, once per set of
     parameters (not for every conversation)."""
     rank = {level: i for i, level in enumerate(params.levels)}
@@ -200,7 +198,7 @@ class EscalationPath:
     def _triggered(
         conversation: Conversation,
         start: datetime,
-        patterns: tuple[tuple[Trigger, re.Pattern[str] | None], ...],
+        patterns: tuple[tuple[Trigger, Phrases | None], ...],
         calendar: BusinessCalendar,
         data: ControlInput,
         tally: Tally,

@@ -18,41 +18,37 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from iso_social.controls._phrases import Phrases
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
 from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Visibility
 from iso_social.i18n import N_
 
-DATA = re.compile(
+DATA = Phrases(
     r"\b(account (number|no\.?|details)|card (number|details)|last (four|4) digits|"
-    r"date of birth|DOB|full name|(home |postal |billing )?address|phone number|"
-    r"e-?mail address|password|PIN|CVV|security code|order (number|no\.?)|"
-    r"booking (number|reference)|passport|ID number|social security|"
+    r"date of birth|dob|full name|(home |postal |billing )?address|phone number|"
+    r"e-?mail address|password|pin|cvv|security code|order (number|no\.?)|"
+    r"booking (number|reference)|passport|id number|social security|"
     r"n[úu]mero de (cuenta|tarjeta|cliente|pedido|reserva|tel[ée]fono|celular|documento|"
     r"identificaci[óo]n)|fecha de nacimiento|nombre completo|direcci[óo]n|domicilio|"
-    r"correo( electr[óo]nico)?|contrase[ñn]a|clave|NIP|DNI|NIE|CURP|RFC|pasaporte)\b",
-    re.IGNORECASE,
+    r"correo( electr[óo]nico)?|contrase[ñn]a|clave|nip|dni|nie|curp|rfc|pasaporte)\b"
 )
-VERB = re.compile(
-    r"\b(send|provide|share|confirm|tell us|give us|reply with|DM us|DM|message us|"
+VERB = Phrases(
+    r"\b(send|provide|share|confirm|tell us|give us|reply with|dm us|dm|message us|"
     r"what(?:'s| is) your|can you (?:send|provide|share|confirm|give)|"
     r"could you (?:send|provide|share|confirm|give)|"
     r"(?<!se )env[íi]a\w*|proporciona\w*|comp[áa]rte\w*|ind[íi]ca\w*|confirma\w*|facilita\w*|"
     r"nos (?:compartes|indicas|confirmas|proporcionas|env[íi]as|facilitas)|"
     r"cu[áa]l es tu|podr[íi]as (?:enviar|compartir|confirmar|indicar|proporcionar)|"
-    r"puedes (?:enviar|compartir|confirmar|indicar|proporcionar))\b",
-    re.IGNORECASE,
+    r"puedes (?:enviar|compartir|confirmar|indicar|proporcionar))\b"
 )
 NEAR = 8  # words between the request verb and the data it asks for
 _WORD = re.compile(r"\S+")  # a word as str.split() finds them (the same white space)
-NEVER = re.compile(
-    r"\b(never|nunca|jam[áa]s|no te pediremos|will not ask|won't ask)\b", re.IGNORECASE
-)
-PRIVATE = re.compile(
-    r"\b(DM|DMs|direct message|private message|privately|PM|inbox|e-?mail us|call us|"
+NEVER = Phrases(r"\b(never|nunca|jam[áa]s|no te pediremos|will not ask|won't ask)\b")
+PRIVATE = Phrases(
+    r"\b(dm|dms|direct message|private message|privately|pm|inbox|e-?mail us|call us|"
     r"give us a call|call (?:our|the number)|ll[áa]manos|"
-    r"mensaje (directo|privado)|MD|por (privado|interno|inbox|DM|MD)|ll[áa]ma\w*|"
-    r"escr[íi]be\w* (al|a) correo)\b|https?://\S*(messages/compose|direct_messages)",
-    re.IGNORECASE,
+    r"mensaje (directo|privado)|md|por (privado|interno|inbox|dm|md)|ll[áa]ma\w*|"
+    r"escr[íi]be\w* (al|a) correo)\b|https?://\S*(messages/compose|direct_messages)"
 )
 
 

@@ -13,7 +13,6 @@ message in the conversation). Findings keep the detector and a masked value, nev
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from datetime import timedelta
 from operator import attrgetter
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
 from iso_social.controls._detectors import detect
+from iso_social.controls._phrases import Phrases
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, per_params, percent
 from iso_social.domain import (
     AuthorRole,
@@ -37,10 +37,9 @@ from iso_social.domain import (
 from iso_social.i18n import N_
 
 Detector = Literal["card", "iban", "national_id", "email", "phone", "address"]
-REMEDY = re.compile(
+REMEDY = Phrases(
     r"\b(delete|remove|hide|take (it|this) down|borra\w*|elimina\w*|retira\w*|oculta\w*|"
-    r"DM|direct message|private message|mensaje (directo|privado)|MD|por privado|inbox)\b",
-    re.IGNORECASE,
+    r"dm|direct message|private message|mensaje (directo|privado)|md|por privado|inbox)\b"
 )
 
 
