@@ -15,6 +15,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    Integer,
     String,
     bindparam,
     func,
@@ -578,7 +579,7 @@ def _read_conversations(connection: Connection, window: Window, where: Any) -> l
             _raw(msg.c.created_at),
             msg.c.text,
             msg.c.in_reply_to,
-            msg.c.automated,
+            type_coerce(msg.c.automated, Integer),  # 0 or 1: no column left to process
             conv.c.channel,
         )
         .join(conv, conv.c.conversation_id == msg.c.conversation_id)
@@ -588,6 +589,7 @@ def _read_conversations(connection: Connection, window: Window, where: Any) -> l
     statuses = _statuses(connection, window, where)
     escalations = _escalations(connection, window, where)
     moment = _moment_of(connection)
+    new_tuple = tuple.__new__
     conversations: list[Conversation] = []
     current: list[Message] = []
     current_id, current_channel = None, None
@@ -600,18 +602,21 @@ def _read_conversations(connection: Connection, window: Window, where: Any) -> l
                 )
             current_id, current_channel, current = row[1], row[11], []
         current.append(
-            Message(
-                row[0],
-                row[1],
-                CHANNEL_OF[row[2]],
-                DIRECTION_OF[row[3]],
-                row[4],
-                ROLE_OF[row[5]],
-                VISIBILITY_OF[row[6]],
-                moment(row[7]),
-                row[8],
-                row[9],
-                bool(row[10]),
+            new_tuple(  # Message(...) without its Python-level __new__: every field given
+                Message,
+                (
+                    row[0],
+                    row[1],
+                    CHANNEL_OF[row[2]],
+                    DIRECTION_OF[row[3]],
+                    row[4],
+                    ROLE_OF[row[5]],
+                    VISIBILITY_OF[row[6]],
+                    moment(row[7]),
+                    row[8],
+                    row[9],
+                    bool(row[10]),
+                ),
             )
         )
     if current_id is not None:
