@@ -111,12 +111,16 @@ def _still_open(conversation: Conversation, resolved: datetime | None, moment: d
     channels have no statuses), while the customer's last message is still unanswered."""
     if conversation.statuses:
         return resolved is None or resolved > moment
-    before = [m for m in conversation.messages if m.created_at <= moment]
-    last_customer = max((m.created_at for m in before if m.is_customer_inbound), default=None)
-    last_answer = max(
-        (m.created_at for m in before if m.direction is Direction.OUTBOUND and not m.automated),
-        default=None,
-    )
+    last_customer: datetime | None = None
+    last_answer: datetime | None = None
+    for message in conversation.messages:  # one pass: this runs for most conversations
+        at = message.created_at
+        if at > moment:
+            continue
+        if message.is_customer_inbound:
+            last_customer = at if last_customer is None else max(last_customer, at)
+        elif message.direction is Direction.OUTBOUND and not message.automated:
+            last_answer = at if last_answer is None else max(last_answer, at)
     return last_customer is not None and (last_answer is None or last_answer < last_customer)
 
 
@@ -221,10 +225,13 @@ class EscalationPath:
                 elif _still_open(conversation, resolved, aged):
                     moments.append(aged)
             if pattern is not None:
+                low, high = data.window.start, data.window.end
                 moments += [
                     m.created_at
                     for m in conversation.messages
-                    if m.is_customer_inbound and pattern.search(m.text)
+                    if low <= m.created_at < high  # before the pattern: far cheaper
+                    and m.is_customer_inbound
+                    and pattern.search(m.text)
                 ]
             moments = [m for m in moments if m in data.window]
             if moments:

@@ -73,3 +73,35 @@ def test_trigger_levels_must_be_on_the_path() -> None:
         EscalationPathParams.model_validate({"triggers": [{"level": "ceo", "after": "1h"}]})
     with pytest.raises(ValidationError, match="needs `after`"):
         EscalationPathParams.model_validate({"triggers": [{"level": "legal"}]})
+
+
+@pytest.mark.parametrize(
+    ("steps", "open_at_48_hours"),
+    [
+        (((0, "in"),), True),
+        (((0, "in"), (60, "out")), False),
+        (((0, "in"), (60, "auto-agent")), True),  # an automated reply answers nothing
+        (((0, "in"), (60, "out"), (120, "in")), True),  # the customer wrote again
+        (((0, "in"), (3000, "out")), True),  # answered only after the 48 hours
+        (((0, "in"), (60, "out"), (3000, "in")), False),  # wrote again only after them
+    ],
+)
+def test_a_case_without_statuses_is_open_while_the_customer_waits(
+    make_conversation: Make, steps: tuple[tuple[float, str], ...], open_at_48_hours: bool
+) -> None:
+    """Social conversations have no status records: a case is open at 48 hours when the
+    customer's last message by then has no human answer after it."""
+    outcome = evaluate(make_conversation("c1", *steps))
+    assert outcome.population == int(open_at_48_hours)
+
+
+def test_words_count_only_inside_the_window(make_conversation: Make) -> None:
+    answered = with_text(make_conversation("c1", (0, "in"), (60, "out")), "llamaré a mi abogado")
+    assert evaluate(answered).population == 1
+    before = replace(
+        answered,
+        messages=tuple(
+            m._replace(created_at=m.created_at - timedelta(days=3)) for m in answered.messages
+        ),
+    )
+    assert evaluate(before).population == 0
