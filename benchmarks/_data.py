@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
+
+# the month `iso-social generate` writes its conversations in: the window every check reads
+WINDOW = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 
 
 def generated(messages: int, seed: int) -> Path:

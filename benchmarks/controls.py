@@ -23,13 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _data import generated
-
-WINDOW = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+from _data import WINDOW, generated
 
 
 def database(messages: int, seed: int) -> str:

@@ -41,12 +41,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _data import generated
+from _data import WINDOW, generated
 from ingest import raw_executemany
 from startup import COMMANDS, TARGET_S, median_seconds
 
 TAIL_MESSAGES = 10_000
-WINDOW = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 CLI = [sys.executable, "-m", "iso_social"]
 CHECK_RUNS = (  # the full check's runs: label, check_workers
     ("full check, shipped policies", 1),  # one process

@@ -215,17 +215,17 @@ class EscalationPath:
             ),
             None,
         )
+        low, high = data.window.start, data.window.end
         result: list[tuple[Trigger, datetime]] = []
         for trigger, pattern in patterns:
-            moments: list[datetime] = []
+            moments: list[datetime] = []  # in the window only
             if trigger.after is not None:
                 aged = calendar.add(start, trigger.after)
-                if aged >= data.window.end:
+                if aged >= high:
                     tally.until(aged)  # a later window's end may pass it
-                elif _still_open(conversation, resolved, aged):
+                elif aged >= low and _still_open(conversation, resolved, aged):
                     moments.append(aged)
             if pattern is not None:
-                low, high = data.window.start, data.window.end
                 moments += [
                     m.created_at
                     for m in conversation.messages
@@ -233,7 +233,6 @@ class EscalationPath:
                     and m.is_customer_inbound
                     and pattern.search(m.text)
                 ]
-            moments = [m for m in moments if m in data.window]
             if moments:
                 result.append((trigger, min(moments)))
         return result
