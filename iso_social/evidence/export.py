@@ -34,7 +34,9 @@ Check the package:   sha256sum -c SHA256SUMS
 Check the ledger:    iso-social evidence verify --db <database>
 The run digest is SHA-256(previous digest + "\\n" + sequence + "\\n" + canonical JSON of the
 run document), where the canonical JSON is results.json without its "integrity" block,
-serialised with sorted keys and no spaces.
+serialised with sorted keys and no spaces, in UTF-8 without escaping other characters:
+in Python, json.dumps(document, sort_keys=True, separators=(",", ":"),
+ensure_ascii=False).encode().
 """
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from iso_social.domain import Finding, Verdict, Window
 from iso_social.policy import Policy
 
@@ -175,7 +177,55 @@ def build_document(
 
 
 def canonical_json(document: dict[str, Any]) -> bytes:
-    """The canonical serialisation the run digest is computed over."""
-    return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """The canonical serialisation the run digest is computed over: Python's
+    `json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` in UTF-8,
+    the form docs/evidence.md publishes so that an auditor can recompute a digest.
+
+    orjson writes the same bytes about ten times as fast (a large run's document took a second
+    with `json`) except in three cases. A float that is not zero and smaller than 1e-4 in
+    magnitude: Python writes 1e-05, orjson 0.00001 or 1e-5; each leaves a digit followed by
+    "e-", or "0.0000", in orjson's output, and when either is there (a customer's text may hold
+    it too) `json` writes the document again. A type Python's json refuses or writes otherwise
+    (datetimes, dataclasses, subclasses of str, int, dict and list): handed to `_refused`, so
+    `json` writes the document or refuses it as before. A float that is not finite, which
+    `json` refuses: written as null (no control measures one; a run is not lost to it).
+    """
+    try:
+        body: bytes | None = orjson.dumps(document, default=_refused, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError: what it cannot write, json writes or refuses
+        body = None
+    if body is None or _small_float(body):
+        return json.dumps(
+            document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    return body
+
+
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _small_float(body: bytes) -> bool:
+    """Whether orjson's output may hold a float Python writes otherwise: "0.0000" or a digit
+    before "e-" (found by `bytes.find`: a regular expression starting with a digit class
+    took ten times as long over a large run's 50 MB)."""
+    if b"0.0000" in body:
+        return True
+    at = body.find(b"e-")
+    while at != -1:
+        if at and body[at - 1] in _DIGITS:
+            return True
+        at = body.find(b"e-", at + 2)
+    return False
+
+
+_DIGITS = frozenset(b"0123456789")
+
+
+def _refused(value: object) -> object:
+    """orjson's `default`: anything it would write otherwise than Python's json goes to json."""
+    raise TypeError(type(value).__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -34,6 +35,13 @@ def test_exported_folder_verifies_with_sha256sum(
     assert (folder / "policies" / "social.yaml").read_bytes() == policy.source
     results = json.loads((folder / "results.json").read_text())
     assert results["run_id"] == run.run_id and results["integrity"]["run_sha256"] == run.digest
+    # the README's recipe for the run digest, as an auditor would follow it
+    ledger = json.loads((folder / "ledger.json").read_text())
+    del results["integrity"]
+    canonical = json.dumps(results, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    link = f"{ledger['previous_run_sha256']}\n{ledger['sequence']}\n".encode()
+    assert hashlib.sha256(link + canonical.encode()).hexdigest() == run.digest
+    assert "ensure_ascii=False).encode()" in (folder / "README.txt").read_text()
     rows = list(csv.DictReader(io.StringIO((folder / "evidence.csv").read_text())))
     assert len(rows) == 5 and rows[0]["control_id"] == "TW-FRT-01"
     tampered = folder / "evidence.csv"
