@@ -624,21 +624,17 @@ def render_management_review(
     from iso_social.report.management_review import render_management_review as render
 
     with opened_engine(db) as engine:
-        ended = [
-            (datetime.fromisoformat(run.document["window"]["to"]), run)
-            for run in reversed(ledger.list_runs(engine, limit=100_000))
-        ]
-        runs = [
-            run for to, run in ended if (start is None or to > start) and (end is None or to <= end)
-        ]
+        # every run of the period by its header; the latest one's document alone is read
+        runs = ledger.run_headers(engine, ended_after=start, ended_by=end)[::-1]
         if not runs:
             raise ReportError(
                 "no recorded run in the review period",
                 hint="widen --from/--to, or run `iso-social check` first",
             )
+        latest = ledger.load_run(engine, runs[-1].run_id)
         nonconformities = register.list_nonconformities(engine)
     options = _report_options(settings)
-    return render(runs, nonconformities, options, now_utc().date(), fmt), len(runs)
+    return render(runs, latest, nonconformities, options, now_utc().date(), fmt), len(runs)
 
 
 def write_synthetic(path: Path, *, messages: int, seed: int) -> int:

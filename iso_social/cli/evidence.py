@@ -28,16 +28,16 @@ def list_runs(
     Example: iso-social evidence list --limit 5
     """
     from iso_social.cli import error_boundary
-    from iso_social.evidence.ledger import list_runs as recorded_runs
+    from iso_social.evidence.ledger import run_headers
+    from iso_social.evidence.models import iso_utc
     from iso_social.store.database import opened_engine
 
     with error_boundary(), opened_engine(settings(db).db) as engine:
-        runs = recorded_runs(engine, limit)
+        runs = run_headers(engine, limit)
     for run in runs:
-        s = run.document["summary"]
-        window = run.document["window"]
+        s = run.summary
         print(
-            f"{run.seq:>5}  {run.run_id}  {window['from']} → {window['to']}  "
+            f"{run.seq:>5}  {run.run_id}  {iso_utc(run.window_start)} → {iso_utc(run.window_end)}  "
             f"major {s['major_nonconformities']}  minor {s['minor_nonconformities']}  "
             f"obs {s['observations']}  {run.digest[:12]}"
         )

@@ -21,8 +21,15 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.engine import Connection
 
+from iso_social.domain import Verdict
 from iso_social.errors import EvidenceError
-from iso_social.evidence.models import GENESIS_DIGEST, RecordedRun, canonical_json
+from iso_social.evidence.models import (
+    GENESIS_DIGEST,
+    RecordedRun,
+    canonical_json,
+    iso_utc,
+    summary_of,
+)
 from iso_social.policy import Policy
 from iso_social.store.database import create_schema, transaction
 from iso_social.store.tables import AUDIT_RUN, FINDING, POLICY_SNAPSHOT
@@ -166,14 +173,81 @@ def load_run(engine: Engine, reference: str = "latest") -> RecordedRun:
     return _run(row)
 
 
-def list_runs(engine: Engine, limit: int = 50) -> list[RecordedRun]:
-    """The most recent runs, newest first."""
+@dataclass(frozen=True)
+class RunHeader:
+    """A recorded run as its ledger row and per-control result rows give it, without its
+    document: what lists and trends read. A run over a million messages stores a document of
+    50 MB, which takes half a second and 300 MB to parse: `evidence list` and a management
+    review over a period's runs read every run's header and parse one document at most."""
+
+    seq: int
+    run_id: str
+    created_at: datetime
+    window_start: datetime
+    window_end: datetime
+    digest: str
+    verdicts: dict[str, str]  # by control id, in the run's order
+    rates: dict[str, float | None]  # by control id
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """The document's `summary`: counts per verdict and the totals CI scripts read."""
+        return summary_of([Verdict(v) for v in self.verdicts.values()])
+
+
+def run_headers(
+    engine: Engine,
+    limit: int | None = None,
+    *,
+    ended_after: datetime | None = None,
+    ended_by: datetime | None = None,
+) -> list[RunHeader]:
+    """The most recent runs' headers, newest first: at most `limit`, and only those whose
+    audit window ends after `ended_after` and by `ended_by` when given."""
     create_schema(engine)
+    query = select(
+        AUDIT_RUN.c.seq,
+        AUDIT_RUN.c.run_id,
+        AUDIT_RUN.c.created_at,
+        AUDIT_RUN.c.window_start,
+        AUDIT_RUN.c.window_end,
+        AUDIT_RUN.c.digest,
+    ).order_by(AUDIT_RUN.c.seq.desc())
+    if ended_after is not None:
+        query = query.where(AUDIT_RUN.c.window_end > ended_after)
+    if ended_by is not None:
+        query = query.where(AUDIT_RUN.c.window_end <= ended_by)
+    if limit is not None:
+        query = query.limit(limit)
     with engine.connect() as connection:
+        heads = connection.execute(query).all()
+        if not heads:
+            return []
+        results: dict[int, tuple[dict[str, str], dict[str, float | None]]] = {
+            head.seq: ({}, {}) for head in heads
+        }
         rows = connection.execute(
-            select(AUDIT_RUN).order_by(AUDIT_RUN.c.seq.desc()).limit(limit)
-        ).all()
-    return [_run(r) for r in rows]
+            select(FINDING.c.run_seq, FINDING.c.control_id, FINDING.c.verdict, FINDING.c.rate)
+            .where(FINDING.c.run_seq.between(heads[-1].seq, heads[0].seq))
+            .order_by(FINDING.c.run_seq, FINDING.c.id)
+        )
+        for run_seq, control_id, verdict, rate in rows:
+            if run_seq in results:
+                verdicts, rates = results[run_seq]
+                verdicts.setdefault(control_id, verdict)
+                rates.setdefault(control_id, rate)
+    return [
+        RunHeader(
+            head.seq,
+            head.run_id,
+            head.created_at,
+            head.window_start,
+            head.window_end,
+            head.digest,
+            *results[head.seq],
+        )
+        for head in heads
+    ]
 
 
 def history(engine: Engine, seq: int, runs: int) -> list[dict[str, Any]]:
@@ -239,9 +313,10 @@ class ChainReport:
 
 
 def verify_chain(engine: Engine, head: str | None = None) -> ChainReport:
-    """Recompute every run's digest and link in sequence order; report the first break."""
+    """Recompute every run's digest and link in sequence order; report the first break. The
+    documents are read one at a time (a ledger of large runs holds gigabytes of them)."""
     create_schema(engine)
-    previous, expected_seq, count = GENESIS_DIGEST, 1, 0
+    previous, expected_seq, count, digests = GENESIS_DIGEST, 1, 0, set()
     with engine.connect() as connection:
         findings: dict[int, list[tuple[str, str, int, int]]] = {}
         for f in connection.execute(
@@ -254,14 +329,16 @@ def verify_chain(engine: Engine, head: str | None = None) -> ChainReport:
             )
         ):
             findings.setdefault(f[0], []).append((f[1], f[2], f[3], f[4]))
-        rows = connection.execute(select(AUDIT_RUN).order_by(AUDIT_RUN.c.seq)).all()
-    for row in rows:
-        count += 1
-        problem = _check_row(row, previous, expected_seq, findings.get(row.seq, []))
-        if problem:
-            return ChainReport(count, previous, ChainProblem(row.seq, row.run_id, problem))
-        previous, expected_seq = row.digest, row.seq + 1
-    if head is not None and head not in {r.digest for r in rows}:
+        sequence = connection.execute(select(AUDIT_RUN.c.seq).order_by(AUDIT_RUN.c.seq)).scalars()
+        for seq in list(sequence):
+            row = connection.execute(select(AUDIT_RUN).where(AUDIT_RUN.c.seq == seq)).one()
+            count += 1
+            problem = _check_row(row, previous, expected_seq, findings.get(row.seq, []))
+            if problem:
+                return ChainReport(count, previous, ChainProblem(row.seq, row.run_id, problem))
+            previous, expected_seq = row.digest, row.seq + 1
+            digests.add(row.digest)
+    if head is not None and head not in digests:
         return ChainReport(
             count,
             previous,
@@ -291,6 +368,20 @@ def _check_row(
         return "its content does not match its digest: the stored run was edited"
     if document.get("run_id") != row.run_id:
         return "its run id does not match its document: the row was edited"
+    columns = (
+        iso_utc(row.created_at),
+        row.tool_version,
+        iso_utc(row.window_start),
+        iso_utc(row.window_end),
+    )
+    window = document.get("window") or {}
+    if columns != (
+        document.get("created_at"),
+        document.get("tool_version"),
+        window.get("from"),
+        window.get("to"),
+    ):
+        return "its time, tool version or window does not match its document: the row was edited"
     stored = sorted(findings)
     recorded = sorted(
         (c["id"], c["verdict"], c["population"], c["nonconforming"])

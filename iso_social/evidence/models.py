@@ -58,7 +58,8 @@ class RecordedRun:
         }
 
 
-def _iso(moment: datetime) -> str:
+def iso_utc(moment: datetime) -> str:
+    """A UTC moment as the run document writes it: ISO 8601 with Z."""
     return moment.isoformat().replace("+00:00", "Z")
 
 
@@ -101,10 +102,16 @@ def _finding_document(finding: Finding) -> dict[str, Any]:
 
 def summarise(findings: Sequence[Finding]) -> dict[str, int]:
     """Counts per verdict, plus totals CI scripts read directly."""
-    counts = Counter(f.verdict for f in findings)
+    return summary_of([f.verdict for f in findings])
+
+
+def summary_of(verdicts: Sequence[Verdict]) -> dict[str, int]:
+    """`summarise` of the findings with these verdicts (a recorded run's, from its result
+    rows, without reading its document)."""
+    counts = Counter(verdicts)
     summary = {verdict.value: counts.get(verdict, 0) for verdict in Verdict}
     summary.update(
-        controls=len(findings),
+        controls=len(verdicts),
         major_nonconformities=counts.get(Verdict.MAJOR_NONCONFORMITY, 0),
         minor_nonconformities=counts.get(Verdict.MINOR_NONCONFORMITY, 0),
         observations=counts.get(Verdict.OBSERVATION, 0),
@@ -139,10 +146,10 @@ def build_document(
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
-        "created_at": _iso(created_at),
+        "created_at": iso_utc(created_at),
         "tool_version": tool_version,
-        "window": {"from": _iso(window.start), "to": _iso(window.end)},
-        "as_of": _iso(as_of) if as_of else None,
+        "window": {"from": iso_utc(window.start), "to": iso_utc(window.end)},
+        "as_of": iso_utc(as_of) if as_of else None,
         "policies": [
             {
                 "path": str(p.path),

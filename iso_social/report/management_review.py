@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from iso_social.evidence.models import RecordedRun
+from iso_social.evidence.ledger import RunHeader
+from iso_social.evidence.models import RecordedRun, iso_utc
 from iso_social.evidence.register import NcStatus, Nonconformity
 from iso_social.report.base import ReportOptions
 from iso_social.report.rendering import (
@@ -44,16 +45,17 @@ FEEDBACK_TYPES = (
 TREND_RUNS = 6
 
 
-def _objectives(runs: Sequence[RecordedRun], options: ReportOptions) -> list[dict[str, Any]]:
+def _objectives(
+    runs: Sequence[RunHeader], latest: dict[str, Any], options: ReportOptions
+) -> list[dict[str, Any]]:
     """Per control of the latest run: its rate in each of the last runs, oldest first."""
-    latest = runs[-1].document
     recent = runs[-TREND_RUNS:]
     rows = []
     for control in latest["controls"]:
-        rates = []
-        for run in recent:
-            found = next((c for c in run.document["controls"] if c["id"] == control["id"]), None)
-            rates.append(percent(found["rate"], options.lang) if found else "–")
+        rates = [
+            percent(run.rates[control["id"]], options.lang) if control["id"] in run.rates else "–"
+            for run in recent
+        ]
         rows.append(
             {
                 "id": control["id"],
@@ -100,15 +102,17 @@ def _register(
 
 
 def render_management_review_html(
-    runs: Sequence[RecordedRun],
+    runs: Sequence[RunHeader],
+    last: RecordedRun,
     register: Sequence[Nonconformity],
     options: ReportOptions,
     today: date,
     *,
     for_print: bool = False,
 ) -> str:
-    """The review input as one HTML page; `runs` oldest first, at least one."""
-    latest = runs[-1].document
+    """The review input as one HTML page; `runs` the period's, oldest first (at least one),
+    `last` the last of them as recorded."""
+    latest = last.document
     feedback = [c for c in latest["controls"] if c["type"] in FEEDBACK_TYPES]
     improvements = [
         c for c in latest["controls"] if c["verdict"] in ("observation", "minor_nonconformity")
@@ -118,10 +122,10 @@ def render_management_review_html(
         first_run=runs[0].run_id,
         last_run=runs[-1].run_id,
         runs=len(runs),
-        period_from=moment(runs[0].document["window"]["from"], lang),
+        period_from=moment(iso_utc(runs[0].window_start), lang),
         period_to=moment(latest["window"]["to"], lang),
         trend_runs=[r.run_id for r in runs[-TREND_RUNS:]],
-        objectives=_objectives(runs, options),
+        objectives=_objectives(runs, latest, options),
         channels=_channels(latest, lang),
         feedback=[{**c, "verdict_label": t(VERDICT_LABEL[c["verdict"]])} for c in feedback],
         register=_register(register, today, options),
@@ -133,19 +137,22 @@ def render_management_review_html(
 
 
 def render_management_review(
-    runs: Sequence[RecordedRun],
+    runs: Sequence[RunHeader],
+    last: RecordedRun,
     register: Sequence[Nonconformity],
     options: ReportOptions,
     today: date,
     fmt: str,
 ) -> bytes:
     """The review input as `pdf` (PDF/A-3b) or `html` bytes."""
-    html = render_management_review_html(runs, register, options, today, for_print=fmt == "pdf")
+    html = render_management_review_html(
+        runs, last, register, options, today, for_print=fmt == "pdf"
+    )
     if fmt == "html":
         return html.encode("utf-8")
     from iso_social.report.pdf import html_to_pdf
 
-    latest = runs[-1].document
+    latest = last.document
     return html_to_pdf(
         html,
         options,

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 import pytest
 
 from iso_social.errors import EvidenceError
-from iso_social.evidence.ledger import chain_digest, list_runs, load_run, record_run
-from iso_social.evidence.models import GENESIS_DIGEST, canonical_json
+from iso_social.evidence.ledger import chain_digest, load_run, record_run, run_headers
+from iso_social.evidence.models import GENESIS_DIGEST, canonical_json, iso_utc
+from iso_social.policy import Policy
 from iso_social.store.database import opened_engine
+from tests.evidence.conftest import run_day
 
 MOMENT = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -43,7 +45,7 @@ def test_runs_chain_to_their_predecessor(db_url: str) -> None:
         assert latest.run_id == "r2" and latest.document == document("r2")
         assert load_run(engine, "latest-1").run_id == "r1"
         assert load_run(engine, "r1").digest == first.digest
-        assert [r.run_id for r in list_runs(engine)] == ["r2", "r1"]
+        assert [r.run_id for r in run_headers(engine)] == ["r2", "r1"]
 
 
 def test_missing_runs_are_explained(db_url: str) -> None:
@@ -58,3 +60,24 @@ def test_canonical_json_is_order_independent() -> None:
     assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == b'{"a":[1,{"c":3,"d":2}],"b":1}'
     assert chain_digest(GENESIS_DIGEST, 1, {"a": 1}) != chain_digest(GENESIS_DIGEST, 1, {"a": 2})
     assert chain_digest(GENESIS_DIGEST, 1, {"a": 1}) != chain_digest(GENESIS_DIGEST, 2, {"a": 1})
+
+
+def test_run_headers_give_what_the_documents_say_without_reading_them(
+    evidence_db: str, policy: Policy
+) -> None:
+    runs = [run_day(evidence_db, policy, n) for n in (1, 2, 3)]
+    with opened_engine(evidence_db) as engine:
+        headers = run_headers(engine)
+        assert [h.run_id for h in headers] == [r.run_id for r in reversed(runs)]
+        for header, run in zip(headers, reversed(runs), strict=True):
+            assert header.summary == run.document["summary"]
+            controls = run.document["controls"]
+            assert header.verdicts == {c["id"]: c["verdict"] for c in controls}
+            assert header.rates == {c["id"]: c["rate"] for c in controls}
+            assert (header.seq, header.digest) == (run.seq, run.digest)
+            assert iso_utc(header.window_end) == run.document["window"]["to"]
+        ends = [h.window_end for h in headers]
+        assert [h.window_end for h in run_headers(engine, ended_after=ends[2])] == ends[:2]
+        assert [h.window_end for h in run_headers(engine, ended_by=ends[1])] == ends[1:]
+        assert [h.window_end for h in run_headers(engine, 1, ended_by=ends[1])] == ends[1:2]
+        assert run_headers(engine, ended_after=ends[0]) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -44,6 +45,24 @@ def test_an_edited_result_row_is_caught(three_runs: str) -> None:
         connection.execute(update(FINDING).where(FINDING.c.run_seq == 1).values(verdict="conforms"))
     problem = pipeline.verify_evidence(three_runs).problem
     assert problem is not None and problem.seq == 1 and "result was edited" in problem.problem
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("window_end", datetime(2027, 1, 1, tzinfo=UTC)),
+        ("window_start", datetime(2020, 1, 1, tzinfo=UTC)),
+        ("created_at", datetime(2020, 1, 1, tzinfo=UTC)),
+        ("tool_version", "0.0.1"),
+    ],
+)
+def test_an_edited_run_row_is_caught(three_runs: str, column: str, value: object) -> None:
+    """Lists and management reviews read a run's window from its row, not its document."""
+    with opened_engine(three_runs) as engine, engine.begin() as connection:
+        connection.execute(update(AUDIT_RUN).where(AUDIT_RUN.c.seq == 3).values({column: value}))
+    problem = pipeline.verify_evidence(three_runs).problem
+    assert problem is not None and problem.seq == 3
+    assert "window does not match its document" in problem.problem
 
 
 def test_a_deleted_run_is_caught(three_runs: str) -> None:

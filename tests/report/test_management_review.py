@@ -14,7 +14,9 @@ from iso_social import pipeline
 from iso_social.cli import app
 from iso_social.config import Settings, resource_dir
 from iso_social.errors import ReportError
+from iso_social.evidence import ledger
 from iso_social.policy import load_policies
+from iso_social.report.rendering import percent
 
 SECTIONS = (
     "1. Quality objectives",
@@ -82,3 +84,23 @@ def test_the_cli_writes_it(reviewed: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "over 3 runs" in result.stderr
     assert "Management review input" in output.read_text(encoding="utf-8")
+
+
+def test_one_run_document_is_read_and_the_trend_comes_from_the_result_rows(
+    reviewed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A period of large runs (50 MB documents) must not be parsed run by run: the trend
+    rates come from the per-control result rows, which verify holds equal to the documents."""
+    runs = [pipeline.load_run(reviewed, f"latest-{back}") for back in (2, 1, 0)]
+    read: list[str] = []
+    parse = ledger._run
+    monkeypatch.setattr(ledger, "_run", lambda row: read.append(row.run_id) or parse(row))
+    html, count = pipeline.render_management_review(reviewed, "html", Settings(report_lang="es"))
+    assert count == 3 and read == [runs[-1].run_id]
+    for control in runs[-1].document["controls"]:
+        rates = [
+            next(c["rate"] for c in run.document["controls"] if c["id"] == control["id"])
+            for run in runs
+        ]
+        cells = "".join(f'<td class="num">{percent(rate, "es")}</td>' for rate in rates)
+        assert cells in html.decode("utf-8"), control["id"]
