@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,18 @@ def chain_digest(previous_digest: str, seq: int, document: dict[str, object] | b
     already, by `canonical_json`: a large run's takes a second)."""
     body = document if isinstance(document, bytes) else canonical_json(document)
     return hashlib.sha256(f"{previous_digest}\n{seq}\n".encode("ascii") + body).hexdigest()
+
+
+# zlib's fastest level: a large run's 50 MB document in 0.1 s to 5.5 MB (level 6: 4.3 MB in
+# three times as long), less than the time SQLite took to write the text
+_COMPRESSION = 1
+
+
+def stored_document(row: Any) -> bytes:
+    """A run row's canonical JSON as stored: compressed since revision 0006, text before it."""
+    if row.document_zlib is None:
+        return str(row.document).encode("utf-8")
+    return zlib.decompress(row.document_zlib)
 
 
 def _lock(connection: Connection) -> None:
@@ -103,7 +116,8 @@ def record_run(
                 tool_version=document["tool_version"],
                 window_start=window_start,
                 window_end=window_end,
-                document=body.decode("utf-8"),
+                document="",
+                document_zlib=zlib.compress(body, _COMPRESSION),
                 digest=digest,
                 previous_digest=previous,
             )
@@ -139,7 +153,7 @@ def _run(row: Any) -> RecordedRun:
         row.seq,
         row.run_id,
         row.created_at,
-        json.loads(row.document),
+        json.loads(stored_document(row)),
         row.digest,
         row.previous_digest,
     )
@@ -360,9 +374,11 @@ def _check_row(
         return f"sequence {seq} follows {expected_seq - 1}: a run was deleted"
     if row.previous_digest != previous:
         return "its link to the previous run does not match: runs were deleted or reordered"
+    if row.document_zlib is not None and row.document:
+        return "it holds its document twice, compressed and as text: the row was edited"
     try:
-        document = json.loads(row.document)
-    except ValueError:
+        document = json.loads(stored_document(row))
+    except (ValueError, zlib.error):
         return "its stored document is not valid JSON: it was edited"
     if chain_digest(previous, seq, document) != digest:
         return "its content does not match its digest: the stored run was edited"

@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Table, Text, TypeDecorator, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Index,
+    LargeBinary,
+    Table,
+    Text,
+    TypeDecorator,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -201,7 +210,10 @@ class AuditRunRow(SQLModel, table=True):
     tool_version: str
     window_start: datetime = _ts()
     window_end: datetime = _ts()
+    # the canonical JSON: compressed with zlib since revision 0006 (`document` then empty),
+    # as text in `document` for runs recorded before it
     document: str = Field(sa_type=Text)
+    document_zlib: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
     digest: str
     previous_digest: str
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import zlib
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, select, update
 
 from iso_social import pipeline
+from iso_social.evidence.ledger import stored_document
+from iso_social.evidence.models import canonical_json
 from iso_social.policy import Policy
 from iso_social.store.database import opened_engine
 from iso_social.store.tables import AUDIT_RUN, FINDING
@@ -29,15 +32,52 @@ def test_untouched_evidence_verifies(three_runs: str) -> None:
 
 def test_an_edited_run_document_is_caught(three_runs: str) -> None:
     with opened_engine(three_runs) as engine, engine.begin() as connection:
-        document = json.loads(
-            connection.execute(AUDIT_RUN.select().where(AUDIT_RUN.c.seq == 2)).one().document
-        )
+        row = connection.execute(AUDIT_RUN.select().where(AUDIT_RUN.c.seq == 2)).one()
+        document = json.loads(stored_document(row))
         document["controls"][0]["statement"] = "All fine."
         connection.execute(
-            update(AUDIT_RUN).where(AUDIT_RUN.c.seq == 2).values(document=json.dumps(document))
+            update(AUDIT_RUN)
+            .where(AUDIT_RUN.c.seq == 2)
+            .values(document_zlib=zlib.compress(canonical_json(document)))
         )
     problem = pipeline.verify_evidence(three_runs).problem
     assert problem is not None and problem.seq == 2 and "content does not match" in problem.problem
+
+
+@pytest.mark.parametrize(
+    "edit, says",
+    [
+        ({"document_zlib": b"x\x9c not zlib"}, "not valid JSON"),
+        ({"document_zlib": zlib.compress(b'{"run_id": ')}, "not valid JSON"),
+        ({"document": "{}"}, "holds its document twice"),
+    ],
+    ids=["not-zlib", "not-json", "twice"],
+)
+def test_a_stored_document_that_does_not_read_is_caught(
+    three_runs: str, edit: dict[str, object], says: str
+) -> None:
+    with opened_engine(three_runs) as engine, engine.begin() as connection:
+        connection.execute(update(AUDIT_RUN).where(AUDIT_RUN.c.seq == 1).values(edit))
+    problem = pipeline.verify_evidence(three_runs).problem
+    assert problem is not None and problem.seq == 1 and says in problem.problem
+
+
+def test_a_run_document_is_stored_compressed_and_a_text_one_still_verifies(
+    three_runs: str,
+) -> None:
+    """Runs recorded before revision 0006 hold their canonical JSON as text."""
+    with opened_engine(three_runs) as engine, engine.begin() as connection:
+        row = connection.execute(AUDIT_RUN.select().where(AUDIT_RUN.c.seq == 3)).one()
+        body = zlib.decompress(row.document_zlib)
+        assert row.document == "" and body == canonical_json(json.loads(body))
+        assert len(row.document_zlib) < len(body)
+        connection.execute(
+            update(AUDIT_RUN)
+            .where(AUDIT_RUN.c.seq == 3)
+            .values(document=body.decode("utf-8"), document_zlib=None)
+        )
+    assert pipeline.verify_evidence(three_runs).intact
+    assert pipeline.load_run(three_runs).document == json.loads(body)
 
 
 def test_an_edited_result_row_is_caught(three_runs: str) -> None:
