@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.engine import Connection
 
-from iso_social.domain import Verdict
 from iso_social.errors import EvidenceError
 from iso_social.evidence.models import (
     GENESIS_DIGEST,
@@ -206,7 +205,7 @@ class RunHeader:
     @property
     def summary(self) -> dict[str, int]:
         """The document's `summary`: counts per verdict and the totals CI scripts read."""
-        return summary_of([Verdict(v) for v in self.verdicts.values()])
+        return summary_of(list(self.verdicts.values()))
 
 
 def run_headers(

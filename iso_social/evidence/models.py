@@ -105,9 +105,10 @@ def summarise(findings: Sequence[Finding]) -> dict[str, int]:
     return summary_of([f.verdict for f in findings])
 
 
-def summary_of(verdicts: Sequence[Verdict]) -> dict[str, int]:
-    """`summarise` of the findings with these verdicts (a recorded run's, from its result
-    rows, without reading its document)."""
+def summary_of(verdicts: Sequence[str]) -> dict[str, int]:
+    """`summarise` of the findings with these verdicts (`Verdict`s, or their values as a
+    recorded run's result rows hold them: one that is no verdict, an edited row, counts
+    among the controls only)."""
     counts = Counter(verdicts)
     summary = {verdict.value: counts.get(verdict, 0) for verdict in Verdict}
     summary.update(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import update
 
 from iso_social.errors import EvidenceError
 from iso_social.evidence.ledger import chain_digest, load_run, record_run, run_headers
 from iso_social.evidence.models import GENESIS_DIGEST, canonical_json, iso_utc
 from iso_social.policy import Policy
 from iso_social.store.database import opened_engine
+from iso_social.store.tables import FINDING
 from tests.evidence.conftest import run_day
 
 MOMENT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -81,3 +83,14 @@ def test_run_headers_give_what_the_documents_say_without_reading_them(
         assert [h.window_end for h in run_headers(engine, ended_by=ends[1])] == ends[1:]
         assert [h.window_end for h in run_headers(engine, 1, ended_by=ends[1])] == ends[1:2]
         assert run_headers(engine, ended_after=ends[0]) == []
+
+
+def test_a_header_with_an_edited_verdict_still_lists(evidence_db: str, policy: Policy) -> None:
+    """`evidence list` must not fail on an edited result row: `verify` is what reports it."""
+    run = run_day(evidence_db, policy, 1)
+    with opened_engine(evidence_db) as engine:
+        with engine.begin() as connection:
+            connection.execute(update(FINDING).values(verdict="forged"))
+        (header,) = run_headers(engine)
+    assert header.summary["controls"] == run.document["summary"]["controls"]
+    assert header.summary["major_nonconformities"] == 0
