@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import weakref
+
+import pytest
 
 from iso_social import pipeline
 
@@ -35,5 +38,35 @@ def test_a_kept_state_stays_frozen() -> None:
         with pipeline._many_objects(keep=True):
             kept = [[] for _ in range(1000)]
         assert gc.get_freeze_count() > frozen and not _in_generation(kept, 2)
+    finally:
+        gc.unfreeze()
+
+
+class Node:
+    """A reference cycle, as a check may leave a few behind (SQLAlchemy expressions)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_cycles_a_kept_check_leaves_are_collected_within_a_bounded_number_of_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A check with an incremental state freezes what it allocated unwalked; the garbage it
+    froze is collected at the latest `FULL_COLLECTION_EVERY` such checks later."""
+    monkeypatch.setattr(pipeline, "FULL_COLLECTION_EVERY", 3)
+    monkeypatch.setattr(pipeline, "_unwalked_checks", 0)
+    try:
+        with pipeline._many_objects(keep=True):
+            cycle = weakref.ref(Node())
+            kept = [[] for _ in range(1000)]
+        assert cycle() is not None  # frozen with the rest, not walked
+        for _ in range(2):
+            with pipeline._many_objects(keep=True):
+                pass
+            assert cycle() is not None
+        with pipeline._many_objects(keep=True):  # the fourth: a full collection first
+            pass
+        assert cycle() is None and kept[0] == [] and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
