@@ -149,6 +149,8 @@ class IncrementalState:
     contacts: dict[tuple[str, str], dict[str, tuple[Conversation, tuple[Any, ...] | None]]] = field(
         default_factory=dict
     )
+    # what each contact-counted control keeps of its own between checks (`PerContact`)
+    counted: dict[tuple[str, str], dict[Any, Any]] = field(default_factory=dict)
     loaded: WindowConversations | None = None
     calls: WindowCalls | None = None  # the window's calls as last read (`loaded`'s twin)
     assessed: int = 0
@@ -651,7 +653,8 @@ def evaluate_control(
     elif state is not None and isinstance(kind, PerContact):
         key = (policy.sha256, control.spec.id)
         contacts = _kept_contacts(kind, data.conversations, state.contacts.setdefault(key, {}))
-        outcome = kind.evaluate_contacts(contacts, data, control.params)
+        kept = state.counted.setdefault(key, {})
+        outcome = kind.evaluate_contacts(contacts, data, control.params, kept)
     else:
         outcome = kind.evaluate(data, control.params)
     return _finding(control, policy, window, outcome)

@@ -143,10 +143,16 @@ class PerContact(Protocol):
         ...
 
     def evaluate_contacts(
-        self, contacts: Iterable[tuple[Any, ...]], data: ControlInput, params: Any
+        self,
+        contacts: Iterable[tuple[Any, ...]],
+        data: ControlInput,
+        params: Any,
+        kept: dict[Any, Any] | None = None,
     ) -> Outcome:
         """The outcome over every contact (as `contact` gave it, or a plain tuple of its
-        values), in the conversations' order."""
+        values), in the conversations' order. `kept`: a dict a scheduled check passes again at
+        each check, where the type may keep what it counted to count again only what changed;
+        the outcome is the same as without it."""
         ...
 
 

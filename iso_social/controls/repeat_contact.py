@@ -74,6 +74,55 @@ def _latest_open(earlier: list[tuple[Any, ...]], moment: int, since: int) -> tup
     return latest if latest is not None and latest[_AT] >= since else None
 
 
+class _Counted(NamedTuple):
+    """A customer's contacts as counted: what `evaluate_contacts` adds to the tally for them
+    (population and evidence in time order), with what it was counted from (the contacts in
+    the conversations' order, and which were inside the window)."""
+
+    contacts: list[tuple[Any, ...]]
+    inside: tuple[bool, ...]
+    conforming: int
+    population_ids: list[str]
+    evidence: list[EvidenceItem]
+    failed_ids: list[str]
+
+
+def _counted(
+    mine: list[tuple[Any, ...]], inside: tuple[bool, ...], start: int, end: int, within: int
+) -> _Counted:
+    """Count one customer's contacts (two or more): each in the window is a repeat when it
+    follows an earlier one made within `within` and not resolved before it."""
+    counted = _Counted(mine, inside, 0, [], [], [])
+    conforming = 0
+    # in time order, ties by conversation id: the tuples compare so (one customer's, and a
+    # conversation is one contact, so nothing after its id is ever compared)
+    earlier: list[tuple[Any, ...]] = []  # the contacts before this one not resolved
+    for contact in sorted(mine):
+        at = contact[_AT]
+        previous = _latest_open(earlier, at, at - within)
+        earlier.append(contact)
+        if not start <= at < end:
+            continue
+        cid = contact[_CONVERSATION]
+        counted.population_ids.append(cid)
+        if previous is None:
+            conforming += 1
+            continue
+        gap = (at - previous[_AT]) / 1_000_000
+        counted.failed_ids.append(cid)
+        counted.evidence.append(
+            EvidenceItem(
+                cid,
+                (previous[_CONVERSATION],),
+                gap,
+                f"the customer contacted again on {contact[_CHANNEL]} "
+                f"{format_duration(gap)} after an unresolved contact on "
+                f"{previous[_CHANNEL]} ({previous[_CONVERSATION]}).",
+            )
+        )
+    return counted._replace(conforming=conforming)
+
+
 class RepeatContact:
     """Share of contacts that are not a repeat about an unresolved case."""
 
@@ -101,10 +150,17 @@ class RepeatContact:
         )
 
     def evaluate_contacts(
-        self, contacts: Iterable[tuple[Any, ...]], data: ControlInput, params: RepeatContactParams
+        self,
+        contacts: Iterable[tuple[Any, ...]],
+        data: ControlInput,
+        params: RepeatContactParams,
+        kept: dict[Any, Any] | None = None,
     ) -> Outcome:
         """`evaluate` over the conversations' contacts (`PerContact`: `Contact`s, or the plain
-        tuples of their values a split check moves), in their order."""
+        tuples of their values a split check moves), in their order. With `kept` (a scheduled
+        check's, the same dict each time) a customer whose contacts are the same as last time,
+        each inside or outside the window as it was, is counted as last time without being
+        judged again."""
         by_customer: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for contact in contacts:
             by_customer[contact[_CUSTOMER]].append(contact)
@@ -112,38 +168,27 @@ class RepeatContact:
         repeaters: set[str] = set()
         start, end = _micros(data.window.start), _micros(data.window.end)
         within = params.within // _MICROSECOND
+        remembered: dict[str, _Counted] = {} if kept is None else kept
         for customer, mine in by_customer.items():
             if len(mine) == 1:  # most customers: nothing to look back at
                 if start <= mine[0][_AT] < end:
                     tally.passed(mine[0][_CONVERSATION])
                 continue
-            # in time order, ties by conversation id: the tuples compare so (one customer's,
-            # and a conversation is one contact, so nothing after its id is ever compared)
-            mine.sort()
-            earlier: list[tuple[Any, ...]] = []  # the contacts before this one not resolved
-            for contact in mine:
-                at = contact[_AT]
-                previous = _latest_open(earlier, at, at - within)
-                earlier.append(contact)
-                if not start <= at < end:
-                    continue
-                cid = contact[_CONVERSATION]
-                if previous is None:
-                    tally.passed(cid)
-                    continue
-                gap = (at - previous[_AT]) / 1_000_000
+            inside = () if kept is None else tuple([start <= c[_AT] < end for c in mine])
+            counted = remembered.get(customer)
+            if counted is None or counted.inside != inside or counted.contacts != mine:
+                counted = _counted(mine, inside, start, end, within)
+                if kept is not None:
+                    remembered[customer] = counted
+            tally.conforming += counted.conforming
+            tally.population_ids += counted.population_ids
+            if counted.evidence:
                 repeaters.add(customer)
-                tally.failed(
-                    cid,
-                    EvidenceItem(
-                        cid,
-                        (previous[_CONVERSATION],),
-                        gap,
-                        f"the customer contacted again on {contact[_CHANNEL]} "
-                        f"{format_duration(gap)} after an unresolved contact on "
-                        f"{previous[_CHANNEL]} ({previous[_CONVERSATION]}).",
-                    ),
-                )
+                tally.evidence += counted.evidence
+                tally.failed_ids += counted.failed_ids
+        if kept is not None and len(kept) > 1.25 * len(by_customer) + 100:
+            for customer in [c for c in kept if c not in by_customer]:
+                del kept[customer]
         period = format_duration(params.within.total_seconds())
         return tally.outcome(
             target=params.target,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from iso_social.controls import ControlInput
@@ -137,3 +137,48 @@ def test_each_repeat_is_the_one_walking_back_finds(
     )
     found = sorted(f"{e.conversation_id}<{e.message_ids[0]}" for e in outcome.evidence)
     assert found == walked_back(contacts, WINDOW, within)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["ana", "bo", "cy"]),
+            st.integers(0, 40),  # day of the contact
+            st.one_of(st.none(), st.integers(0, 12)),  # days until resolved
+            st.integers(0, 3),  # the check from which the contact is there
+        ),
+        max_size=30,
+    ),
+    st.lists(st.tuples(st.integers(-2, 12), st.integers(20, 42)), min_size=4, max_size=4),
+    st.integers(1, 10),
+)
+@example(  # the first contact's case resolved at the second check: no repeat from then on
+    rows=[("ana", 5, 1, 0), ("ana", 10, None, 0)], windows=[(0, 30)] * 4, within_days=7
+)
+def test_a_scheduled_check_counts_as_a_full_one(
+    rows: list[tuple[str, int, int | None, int]],
+    windows: list[tuple[int, int]],
+    within_days: int,
+) -> None:
+    """With `kept` (what a scheduled check keeps between checks), contacts arriving, their
+    cases resolved later and the window moving give the outcome counting everything again
+    gives, check after check."""
+    day = timedelta(days=1)
+    params = RepeatContactParams(within=within_days * day)
+    kept: dict[object, object] = {}
+    for check, (first, last) in enumerate(windows):
+        contacts = [
+            Contact(
+                customer,
+                _micros(T0 + at * day),
+                f"c{i:02d}",
+                "twitter",
+                # a case resolved after the check it arrived in: unresolved before
+                None if done is None or check < arrives + 1 else _micros(T0 + (at + done) * day),
+            )
+            for i, (customer, at, done, arrives) in enumerate(rows)
+            if arrives <= check
+        ]
+        data = ControlInput(window=Window(T0 + first * day, T0 + last * day))
+        scheduled = RepeatContact().evaluate_contacts(contacts, data, params, kept)
+        assert scheduled == RepeatContact().evaluate_contacts(contacts, data, params), check
