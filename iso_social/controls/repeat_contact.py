@@ -75,16 +75,13 @@ def _latest_open(earlier: list[tuple[Any, ...]], moment: int, since: int) -> tup
 
 
 class _Counted(NamedTuple):
-    """A customer's contacts as counted: what `evaluate_contacts` adds to the tally for them
-    (population and evidence in time order), with what it was counted from (the contacts in
-    the conversations' order, and which were inside the window)."""
+    """A customer's contacts as counted (their part of the tally, in time order), with what
+    they were counted from: the contacts in the conversations' order, and which were inside
+    the window."""
 
     contacts: list[tuple[Any, ...]]
     inside: tuple[bool, ...]
-    conforming: int
-    population_ids: list[str]
-    evidence: list[EvidenceItem]
-    failed_ids: list[str]
+    tally: Tally
 
 
 def _counted(
@@ -92,8 +89,7 @@ def _counted(
 ) -> _Counted:
     """Count one customer's contacts (two or more): each in the window is a repeat when it
     follows an earlier one made within `within` and not resolved before it."""
-    counted = _Counted(mine, inside, 0, [], [], [])
-    conforming = 0
+    tally = Tally()
     # in time order, ties by conversation id: the tuples compare so (one customer's, and a
     # conversation is one contact, so nothing after its id is ever compared)
     earlier: list[tuple[Any, ...]] = []  # the contacts before this one not resolved
@@ -104,13 +100,12 @@ def _counted(
         if not start <= at < end:
             continue
         cid = contact[_CONVERSATION]
-        counted.population_ids.append(cid)
         if previous is None:
-            conforming += 1
+            tally.passed(cid)
             continue
         gap = (at - previous[_AT]) / 1_000_000
-        counted.failed_ids.append(cid)
-        counted.evidence.append(
+        tally.failed(
+            cid,
             EvidenceItem(
                 cid,
                 (previous[_CONVERSATION],),
@@ -118,9 +113,9 @@ def _counted(
                 f"the customer contacted again on {contact[_CHANNEL]} "
                 f"{format_duration(gap)} after an unresolved contact on "
                 f"{previous[_CHANNEL]} ({previous[_CONVERSATION]}).",
-            )
+            ),
         )
-    return counted._replace(conforming=conforming)
+    return _Counted(mine, inside, tally)
 
 
 class RepeatContact:
@@ -180,12 +175,9 @@ class RepeatContact:
                 counted = _counted(mine, inside, start, end, within)
                 if kept is not None:
                     remembered[customer] = counted
-            tally.conforming += counted.conforming
-            tally.population_ids += counted.population_ids
-            if counted.evidence:
+            tally.extend(counted.tally)
+            if counted.tally.evidence:
                 repeaters.add(customer)
-                tally.evidence += counted.evidence
-                tally.failed_ids += counted.failed_ids
         if kept is not None and len(kept) > 1.25 * len(by_customer) + 100:
             for customer in [c for c in kept if c not in by_customer]:
                 del kept[customer]
