@@ -189,7 +189,7 @@ def load_run(engine: Engine, reference: str = "latest") -> RecordedRun:
 @dataclass(frozen=True)
 class RunHeader:
     """A recorded run as its ledger row and per-control result rows give it, without its
-    document: what lists and trends read. A run over a million messages stores a document of
+    document: what lists and trends read. A run over a million messages has a document of
     50 MB, which takes half a second and 300 MB to parse: `evidence list` and a management
     review over a period's runs read every run's header and parse one document at most."""
 
