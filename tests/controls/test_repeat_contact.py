@@ -104,6 +104,17 @@ def walked_back(contacts: list[Contact], window: Window, within: timedelta) -> l
     return sorted(repeats)
 
 
+DAY = timedelta(days=1)
+
+
+def contact(number: int, customer: str, day: int, done_after: int | None) -> Contact:
+    """Contact c<number> of `customer` on day `day` from T0, resolved `done_after` days later
+    (None: never)."""
+    at = T0 + day * DAY
+    done = None if done_after is None else _micros(at + done_after * DAY)
+    return Contact(customer, _micros(at), f"c{number:02d}", "twitter", done)
+
+
 @given(
     st.lists(
         st.tuples(
@@ -120,18 +131,8 @@ def test_each_repeat_is_the_one_walking_back_finds(
 ) -> None:
     """Earlier contacts resolved before a later one are dropped once, not walked over again
     for every later contact: the repeats and their earlier contacts are those a walk finds."""
-    day = timedelta(days=1)
-    contacts = [
-        Contact(
-            customer,
-            _micros(T0 + at * day),
-            f"c{i:02d}",
-            "twitter",
-            None if done is None else _micros(T0 + (at + done) * day),
-        )
-        for i, (customer, at, done) in enumerate(rows)
-    ]
-    within = within_days * day
+    contacts = [contact(i, customer, at, done) for i, (customer, at, done) in enumerate(rows)]
+    within = within_days * DAY
     outcome = RepeatContact().evaluate_contacts(
         contacts, ControlInput(window=WINDOW, conversations=()), RepeatContactParams(within=within)
     )
@@ -163,22 +164,15 @@ def test_a_scheduled_check_counts_as_a_full_one(
     """With `kept` (what a scheduled check keeps between checks), contacts arriving, their
     cases resolved later and the window moving give the outcome counting everything again
     gives, check after check."""
-    day = timedelta(days=1)
-    params = RepeatContactParams(within=within_days * day)
+    params = RepeatContactParams(within=within_days * DAY)
     kept: dict[object, object] = {}
     for check, (first, last) in enumerate(windows):
         contacts = [
-            Contact(
-                customer,
-                _micros(T0 + at * day),
-                f"c{i:02d}",
-                "twitter",
-                # a case resolved after the check it arrived in: unresolved before
-                None if done is None or check < arrives + 1 else _micros(T0 + (at + done) * day),
-            )
+            # a case resolved after the check it arrived in: unresolved before
+            contact(i, customer, at, None if check < arrives + 1 else done)
             for i, (customer, at, done, arrives) in enumerate(rows)
             if arrives <= check
         ]
-        data = ControlInput(window=Window(T0 + first * day, T0 + last * day))
+        data = ControlInput(window=Window(T0 + first * DAY, T0 + last * DAY))
         scheduled = RepeatContact().evaluate_contacts(contacts, data, params, kept)
         assert scheduled == RepeatContact().evaluate_contacts(contacts, data, params), check
