@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import islice
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,7 +41,10 @@ VERB = Phrases(
     r"puedes (?:enviar|compartir|confirmar|indicar|proporcionar))\b"
 )
 NEAR = 8  # words between the request verb and the data it asks for
-_WORD = re.compile(r"\S+")  # a word as str.split() finds them (the same white space)
+# the `NEAR` words from a position (the first is the rest of the word it is in, if any), with
+# the white space before and between them (`\s` is what str.split() splits at; it always
+# matches, perhaps nothing)
+_NEAR_WORDS = re.compile(rf"\s*(?:\S+(?:\s+\S+){{0,{NEAR - 1}}})?")
 NEVER = Phrases(r"\b(never|nunca|jam[áa]s|no te pediremos|will not ask|won't ask)\b")
 PRIVATE = Phrases(
     r"\b(dm|dms|direct message|private message|privately|pm|inbox|e-?mail us|call us|"
@@ -59,15 +61,15 @@ def asks_for_data(text: str) -> bool:
     for, and not instructions that merely mention the data ("ten a la mano tu tarjeta").
 
     The words after each verb are read from where it ends, at most `NEAR` of them (the first
-    is the rest of the word the verb ends in, if it ends inside one): splitting the rest of
-    the text again for every verb took quadratic time (two seconds for a reply of 100,000
-    characters repeating "please send", minutes for the longest text a log may hold)."""
+    is the rest of the word the verb ends in, if it ends inside one), by one match: splitting
+    the rest of the text again for every verb took quadratic time (two seconds for a reply of
+    100,000 characters repeating "please send", minutes for the longest text a log may hold),
+    and finding the words one by one a fifth of the time this takes."""
     if NEVER.search(text):
         return False
+    near = _NEAR_WORDS.match
     return any(
-        DATA.search(
-            " ".join(word.group() for word in islice(_WORD.finditer(text, verb.end()), NEAR))
-        )
+        DATA.search(" ".join(near(text, verb.end()).group().split()))  # type: ignore[union-attr]
         for verb in VERB.finditer(text)
     )
 
