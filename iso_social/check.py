@@ -20,6 +20,7 @@ evaluated in full.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -653,11 +654,21 @@ def evaluate_control(
     elif state is not None and isinstance(kind, PerContact):
         key = (policy.sha256, control.spec.id)
         contacts = _kept_contacts(kind, data.conversations, state.contacts.setdefault(key, {}))
-        kept = state.counted.setdefault(key, {})
-        outcome = kind.evaluate_contacts(contacts, data, control.params, kept)
+        if _takes_kept(kind):
+            kept = state.counted.setdefault(key, {})
+            outcome = kind.evaluate_contacts(contacts, data, control.params, kept=kept)
+        else:
+            outcome = kind.evaluate_contacts(contacts, data, control.params)
     else:
         outcome = kind.evaluate(data, control.params)
     return _finding(control, policy, window, outcome)
+
+
+def _takes_kept(kind: PerContact) -> bool:
+    """Whether a contact-counted type's `evaluate_contacts` takes `kept` (a plug-in written
+    before it existed does not, and is evaluated over every contact as before; asked once a
+    control a check, a few microseconds)."""
+    return "kept" in inspect.signature(kind.evaluate_contacts).parameters
 
 
 def _finding(control: Control, policy: Policy, window: Window, outcome: Outcome) -> Finding:

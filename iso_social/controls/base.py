@@ -150,9 +150,10 @@ class PerContact(Protocol):
         kept: dict[Any, Any] | None = None,
     ) -> Outcome:
         """The outcome over every contact (as `contact` gave it, or a plain tuple of its
-        values), in the conversations' order. `kept`: a dict a scheduled check passes again at
-        each check, where the type may keep what it counted to count again only what changed;
-        the outcome is the same as without it."""
+        values), in the conversations' order. `kept` (optional for a type to accept: one that
+        does not is given none): a dict a scheduled check passes again at each check, where the
+        type may keep what it counted to count again only what changed; the outcome is the
+        same as without it."""
         ...
 
 

@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -279,3 +280,33 @@ def test_an_unanswered_case_is_reused_with_its_wait_measured_to_each_window_end(
         assert [d[d.index("UTC (") :] for d in details] == [
             f"UTC ({days} d of calendar time waited)." for days in (3, 4, 5)
         ]
+
+
+def test_a_contact_type_without_kept_is_evaluated_over_every_contact(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plug-in `PerContact` type written before `evaluate_contacts` took `kept` still works
+    in scheduled checks: it is called without it, over every contact."""
+    evaluate_contacts = RepeatContact.evaluate_contacts
+    called: list[int] = []
+
+    def without_kept(self: RepeatContact, contacts: Any, data: Any, params: Any) -> Any:
+        called.append(1)
+        return evaluate_contacts(self, contacts, data, params)
+
+    monkeypatch.setattr(RepeatContact, "evaluate_contacts", without_kept)
+    path = tmp_path / "log.jsonl"
+    path.write_text(
+        "".join(json.dumps(r) + "\n" for r in synthetic_records(500, seed=2, start=START)),
+        encoding="utf-8",
+    )
+    pipeline.ingest_logs([path], db=sqlite_url)
+    window = Window(START, START + timedelta(days=31))
+    with opened_engine(sqlite_url) as engine, engine.connect() as connection:
+        conversations = repository.conversations_in(connection, window)
+    policies = load_policies([resource_dir("policies")])
+    state = IncrementalState()
+    first = evaluate_policy(policies, window, conversations, (), state)
+    assert evaluate_policy(policies, window, conversations, (), state) == first
+    assert first == evaluate_policy(policies, window, conversations, ())
+    assert len(called) == 3 and state.counted == {}
