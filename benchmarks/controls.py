@@ -21,17 +21,16 @@ import gc
 import pickle
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _data import WINDOW, generated
+from _data import WINDOW, cached, generated
 
 
 def database(messages: int, seed: int) -> str:
     """The generated messages ingested into a SQLite file in the temp folder, made if missing."""
-    path = Path(tempfile.gettempdir()) / f"iso-social-bench-{messages}-{seed}.db"
+    path = cached(messages, seed, ".db")
     if not path.exists():
         partial = path.with_suffix(".partial.db")
         partial.unlink(missing_ok=True)

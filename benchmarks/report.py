@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _data import generated
+from _data import cached, generated
 
 TARGET_SECONDS = 20.0
 TARGET_PAGES_PER_SECOND = 4.0
@@ -29,7 +29,7 @@ def checked_database(messages: int, seed: int) -> str:
     """A database holding `messages` synthetic messages and one recorded run (cached)."""
     folder = Path(tempfile.gettempdir())
     log = generated(messages, seed)
-    database = folder / f"iso-social-bench-{messages}-{seed}-checked.db"
+    database = cached(messages, seed, "-checked.db")
     url = f"sqlite:///{database}"
     cli = [sys.executable, "-m", "iso_social"]
     if not database.exists():

@@ -4,7 +4,10 @@ Reply delays follow a log-normal fitted to the real Twitter customer-support cor
 median 13 min, 90th percentile 143 min); e-mail is answered in office hours after an automated
 acknowledgement; phone calls wait in a queue, and some callers hang up. A share of the text holds
 personal data (phone numbers, e-mail addresses, test card numbers, DNI) so privacy controls and
-report masking have something to find. Nothing here is real: names, handles and numbers are made up.
+report masking have something to find. A case still open two days after the customer wrote
+(never answered, or an e-mail answered after 48 hours) is escalated to a supervisor, as the
+shipped complaint policy asks: most within its four hours, some late, a few never. Nothing here
+is real: names, handles and numbers are made up.
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ _NAMES = [
     "Sara Martín",
     "Pablo Romero",
 ]
+# what the generator writes changed in a way the same seed shows (2: escalation records);
+# the benchmarks name their cached data after it
+GENERATOR_VERSION = 2
+ESCALATE_AFTER = timedelta(hours=48)  # the shipped complaint policy's age trigger
 _CARDS = ["4111 1111 1111 1111", "5500 0000 0000 0004", "4012 8888 8888 1881"]
 _DNIS = ["12345678Z", "00000000T", "87654321X"]
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -120,8 +127,31 @@ def _message(
 class _Generator:
     def __init__(self, seed: int, start: datetime, days: int, brand: str) -> None:
         self.rng = random.Random(seed)
+        # escalations draw from a stream of their own, so that the messages, statuses and
+        # calls of a seed are those the generator wrote before it escalated anything
+        self.escalation_rng = random.Random(f"escalations-{seed}")
         self.start, self.days, self.brand = start, days, brand
         self.seq = 0
+
+    def escalations(self, cid: str, first_at: datetime) -> list[dict[str, Any]]:
+        """A case still open `ESCALATE_AFTER` after the customer wrote goes to a supervisor:
+        85% within the policy's four hours, 10% late, 5% never."""
+        rng = self.escalation_rng
+        draw = rng.random()
+        if draw >= 0.95:
+            return []
+        delay = rng.uniform(0.25, 3.75) if draw < 0.85 else rng.uniform(4.5, 12)
+        at = first_at + ESCALATE_AFTER + timedelta(hours=delay)
+        by = f"agent-{rng.randint(1, 40)}"
+        return [
+            {
+                "kind": "escalation",
+                "conversation_id": cid,
+                "created_at": _iso(at),
+                "to": "supervisor",
+                "by": by,
+            }
+        ]
 
     def next_id(self, prefix: str) -> str:
         self.seq += 1
@@ -167,7 +197,7 @@ class _Generator:
             )
         ]
         if rng.random() < 0.06:  # ignored complaint: never answered
-            return records
+            return records + self.escalations(cid, at)
         reply_at = at + timedelta(seconds=reply_delay_seconds(rng))
         reply = self.next_id("tw-m")
         records.append(
@@ -253,11 +283,13 @@ class _Generator:
                 automated=True,
             )
         )
-        if rng.random() < 0.05:
-            return records  # auto-acknowledged, then silence: a breach, not a response
+        if rng.random() < 0.05:  # auto-acknowledged, then silence: a breach, not a response
+            return records + self.escalations(cid, at)
         # answered within office hours most of the time; some take days
         hours = rng.expovariate(1 / 5) if rng.random() < 0.85 else rng.uniform(20, 90)
         reply_at = at + timedelta(hours=hours)
+        if reply_at - at > ESCALATE_AFTER:
+            records += self.escalations(cid, at)
         reply = self.next_id("em-m")
         records.append(
             _message(
