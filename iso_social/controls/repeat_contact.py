@@ -87,9 +87,18 @@ class _Counted(NamedTuple):
 def _counted(
     mine: list[tuple[Any, ...]], inside: tuple[bool, ...], start: int, end: int, within: int
 ) -> _Counted:
-    """Count one customer's contacts (two or more): each in the window is a repeat when it
-    follows an earlier one made within `within` and not resolved before it."""
+    """`_count` of one customer's contacts into a tally of their own, kept with what they
+    were counted from."""
     tally = Tally()
+    _count(mine, start, end, within, tally)
+    return _Counted(mine, inside, tally)
+
+
+def _count(mine: list[tuple[Any, ...]], start: int, end: int, within: int, tally: Tally) -> bool:
+    """Count one customer's contacts (two or more) into `tally`: each in the window is a repeat
+    when it follows an earlier one made within `within` and not resolved before it. Whether
+    any was."""
+    repeated = False
     # in time order, ties by conversation id: the tuples compare so (one customer's, and a
     # conversation is one contact, so nothing after its id is ever compared)
     earlier: list[tuple[Any, ...]] = []  # the contacts before this one not resolved
@@ -104,6 +113,7 @@ def _counted(
             tally.passed(cid)
             continue
         gap = (at - previous[_AT]) / 1_000_000
+        repeated = True
         tally.failed(
             cid,
             EvidenceItem(
@@ -115,7 +125,7 @@ def _counted(
                 f"{previous[_CHANNEL]} ({previous[_CONVERSATION]}).",
             ),
         )
-    return _Counted(mine, inside, tally)
+    return repeated
 
 
 class RepeatContact:
@@ -163,18 +173,19 @@ class RepeatContact:
         repeaters: set[str] = set()
         start, end = _micros(data.window.start), _micros(data.window.end)
         within = params.within // _MICROSECOND
-        remembered: dict[str, _Counted] = {} if kept is None else kept
         for customer, mine in by_customer.items():
             if len(mine) == 1:  # most customers: nothing to look back at
                 if start <= mine[0][_AT] < end:
                     tally.passed(mine[0][_CONVERSATION])
                 continue
-            inside = () if kept is None else tuple([start <= c[_AT] < end for c in mine])
-            counted = remembered.get(customer)
+            if kept is None:  # counted straight into the whole tally
+                if _count(mine, start, end, within, tally):
+                    repeaters.add(customer)
+                continue
+            inside = tuple([start <= c[_AT] < end for c in mine])
+            counted = kept.get(customer)
             if counted is None or counted.inside != inside or counted.contacts != mine:
-                counted = _counted(mine, inside, start, end, within)
-                if kept is not None:
-                    remembered[customer] = counted
+                counted = kept[customer] = _counted(mine, inside, start, end, within)
             tally.extend(counted.tally)
             if counted.tally.evidence:
                 repeaters.add(customer)
