@@ -78,14 +78,18 @@ def _measure(name: str, value: Any, lang: str, _: Callable[[str], str]) -> str:
 
 
 def _param(value: Any) -> str:
-    """Parameters as a reader writes them: ISO durations as `1 h`, shares as percentages."""
+    """Parameters as a reader writes them: ISO durations as `1 h`, shares as percentages, an
+    unset one as –."""
+    if value is None:
+        return "–"
     if isinstance(value, str) and value.startswith("P"):
         try:
             return format_duration(parse_duration(value).total_seconds())
         except ValueError:
             return value
-    if isinstance(value, list):
-        return ", ".join(map(_param, value)) or "–"
+    if isinstance(value, list):  # settings of their own (a control's triggers) in parentheses
+        parts = [f"({_param(v)})" if isinstance(v, dict) else _param(v) for v in value]
+        return ", ".join(parts) or "–"
     if isinstance(value, dict):  # nested settings, e.g. the response rule or per-channel targets
         return "; ".join(f"{k}: {_param(v)}" for k, v in value.items()) or "–"
     return str(value)

@@ -186,4 +186,10 @@ def test_summary_has_a_vector_chart_of_every_evaluated_control(sample_run: Recor
 def test_parameters_read_as_text_not_as_python(sample_run: RecordedRun) -> None:
     html = render(sample_run, ReportFormat.HTML).decode()
     assert "{&#39;" not in html and "{'" not in html
+    assert ": None" not in html  # an unset setting (a trigger's age or words) reads as –
+    # each of a list's settings of their own (escalation triggers) reads apart from the next
+    triggers = re.search(r"triggers = \(([^()<]*)\), \(([^()<]*)\)</td>", html)
+    assert triggers is not None
+    assert {"level: supervisor", "after: 2 d", "words: –"} <= set(triggers[1].split("; "))
+    assert {"level: legal", "after: –", "deadline: 24 h"} <= set(triggers[2].split("; "))
     assert "Waivers in force" in html
