@@ -212,11 +212,13 @@ def run_headers(
     engine: Engine,
     limit: int | None = None,
     *,
+    through: int | None = None,
     ended_after: datetime | None = None,
     ended_by: datetime | None = None,
 ) -> list[RunHeader]:
-    """The most recent runs' headers, newest first: at most `limit`, and only those whose
-    audit window ends after `ended_after` and by `ended_by` when given."""
+    """The most recent runs' headers, newest first: at most `limit`, and only those up to
+    and including sequence number `through`, and whose audit window ends after `ended_after`
+    and by `ended_by`, when given."""
     create_schema(engine)
     query = select(
         AUDIT_RUN.c.seq,
@@ -226,6 +228,8 @@ def run_headers(
         AUDIT_RUN.c.window_end,
         AUDIT_RUN.c.digest,
     ).order_by(AUDIT_RUN.c.seq.desc())
+    if through is not None:
+        query = query.where(AUDIT_RUN.c.seq <= through)
     if ended_after is not None:
         query = query.where(AUDIT_RUN.c.window_end > ended_after)
     if ended_by is not None:
@@ -266,31 +270,14 @@ def run_headers(
 def history(engine: Engine, seq: int, runs: int) -> list[dict[str, Any]]:
     """The `runs` runs up to and including run `seq`, oldest first, each with its window's end
     and every control's verdict (from the findings index, not the documents)."""
-    with engine.connect() as connection:
-        heads = connection.execute(
-            select(AUDIT_RUN.c.seq, AUDIT_RUN.c.run_id, AUDIT_RUN.c.window_end)
-            .where(AUDIT_RUN.c.seq <= seq)
-            .order_by(AUDIT_RUN.c.seq.desc())
-            .limit(runs)
-        ).all()
-        if not heads:
-            return []
-        rows = connection.execute(
-            select(FINDING.c.run_seq, FINDING.c.control_id, FINDING.c.verdict)
-            .where(FINDING.c.run_seq.between(heads[-1].seq, seq))
-            .order_by(FINDING.c.run_seq, FINDING.c.id)
-        ).all()
-    findings: dict[int, dict[str, str]] = {}
-    for row in rows:
-        findings.setdefault(row.run_seq, {})[row.control_id] = row.verdict
     return [
         {
             "seq": head.seq,
             "run_id": head.run_id,
             "window_to": head.window_end.isoformat(),
-            "findings": findings.get(head.seq, {}),
+            "findings": head.verdicts,
         }
-        for head in reversed(heads)
+        for head in reversed(run_headers(engine, runs, through=seq))
     ]
 
 

@@ -83,6 +83,8 @@ def test_run_headers_give_what_the_documents_say_without_reading_them(
         assert [h.window_end for h in run_headers(engine, ended_by=ends[1])] == ends[1:]
         assert [h.window_end for h in run_headers(engine, 1, ended_by=ends[1])] == ends[1:2]
         assert run_headers(engine, ended_after=ends[0]) == []
+        assert [h.seq for h in run_headers(engine, through=runs[1].seq)] == [2, 1]
+        assert [h.seq for h in run_headers(engine, 1, through=runs[1].seq)] == [2]
 
 
 def test_a_header_with_an_edited_verdict_still_lists(evidence_db: str, policy: Policy) -> None:
