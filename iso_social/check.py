@@ -38,6 +38,8 @@ from iso_social.controls.base import (
     FedByFirstReplies,
     PerContact,
     PerConversation,
+    ReadsText,
+    Scans,
     Tally,
     tally_each,
 )
@@ -581,6 +583,18 @@ def reply_needs(controls: Iterable[Control]) -> set[ReplyNeed] | None:
     return needs or None
 
 
+def scanner_keys(controls: Iterable[Control]) -> set[str]:
+    """The keys of the text scanners the controls use (`ReadsText`) whose results the store
+    keeps: what a check reads of them."""
+    types = control_types()
+    keys: set[str] = set()
+    for control in controls:
+        kind = types[control.spec.type]
+        if isinstance(kind, ReadsText):
+            keys.update(s.key for s in kind.scanners(control.params) if s.keep)
+    return keys
+
+
 def _on(channels: frozenset[Channel], items: Sequence[ChannelItem]) -> list[ChannelItem]:
     """The conversations (or calls) on `channels`; all of them when it is empty."""
     return [item for item in items if not channels or item.channel in channels]
@@ -623,11 +637,13 @@ def evaluate_control(
     marks: dict[str, Mark] | None = None,
     selections: Selections | None = None,
     replies: Replies | None = None,
+    scans: Scans | None = None,
 ) -> Finding:
     """Evaluate one control over the conversations and calls of its channels (`marks`, of
     `marks_of`, saves incremental checks computing them again for each control; `selections`
-    keeps each set of channels' conversations and calls for the next control on them), or
-    over the first replies the store found for it (`replies`, keyed as `reply_needs`)."""
+    keeps each set of channels' conversations and calls for the next control on them; `scans`
+    holds what the store kept of the text scanners' findings), or over the first replies the
+    store found for it (`replies`, keyed as `reply_needs`)."""
     channels = frozenset(control.spec.channels)
     kind = control_types()[control.spec.type]
     if replies is not None and isinstance(kind, FedByFirstReplies):
@@ -644,6 +660,7 @@ def evaluate_control(
             conversations=selected,
             calls=selected_calls,
             calendars=policy.calendars(),
+            scans=Scans() if scans is None else scans,
         )
     if state is not None and isinstance(kind, PerConversation):
         key = (policy.sha256, control.spec.id)
@@ -715,10 +732,13 @@ def evaluate_policy(
     state: IncrementalState | None = None,
     workers: int = 1,
     replies: Replies | None = None,
+    scans: Scans | None = None,
 ) -> list[Finding]:
     """Evaluate every control of every policy, in a stable order (policy id, control id), over
     the window's conversations and calls or, for first-response controls alone, the first
-    replies the store found (`replies`, see `reply_needs`; in this process).
+    replies the store found (`replies`, see `reply_needs`; in this process). `scans`: what
+    the store kept of the text scanners' findings; what is scanned anew is added to its `new`
+    (by the worker processes too).
 
     With `workers` > 1 (and no incremental state, which lives in this process) the controls
     are shared among that many forked processes, largest population first; each finding is
@@ -728,9 +748,9 @@ def evaluate_policy(
     if replies is not None:
         findings = [evaluate_control(c, p, window, (), (), replies=replies) for p, c in jobs]
     elif state is None and workers > 1 and len(jobs) > 1 and _can_fork():
-        findings = _in_processes(jobs, window, conversations, calls, workers)
+        findings = _in_processes(jobs, window, conversations, calls, workers, scans or Scans())
     else:
-        findings = _one_by_one(jobs, window, conversations, calls, state)
+        findings = _one_by_one(jobs, window, conversations, calls, state, scans)
     return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
 
 
@@ -745,12 +765,13 @@ def _one_by_one(
     conversations: Sequence[Conversation],
     calls: Sequence[Call],
     state: IncrementalState | None = None,
+    scans: Scans | None = None,
 ) -> list[Finding]:
     """Each control in turn, in this process."""
     marks = marks_of(conversations, state) if state is not None else None
     selections: Selections = {}
     return [
-        evaluate_control(c, p, window, conversations, calls, state, marks, selections)
+        evaluate_control(c, p, window, conversations, calls, state, marks, selections, scans=scans)
         for p, c in jobs
     ]
 
@@ -765,7 +786,7 @@ def _can_fork() -> bool:
 
 
 # what forked workers evaluate: set in the parent just before the fork, read by the children
-_SHARED: tuple[list[tuple[Policy, Control]], Window, Sequence[Conversation], Sequence[Call]]
+_SHARED: tuple[list[tuple[Policy, Control]], Window, Sequence[Conversation], Sequence[Call], Scans]
 
 
 def _in_processes(
@@ -774,13 +795,14 @@ def _in_processes(
     conversations: Sequence[Conversation],
     calls: Sequence[Call],
     workers: int,
+    scans: Scans,
 ) -> list[Finding]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     global _SHARED  # inherited by the forked workers, never pickled
-    _SHARED = (jobs, window, conversations, calls)
+    _SHARED = (jobs, window, conversations, calls, scans)
     on_channel = Counter(map(_CHANNEL, conversations))
 
     def size(index: int) -> int:
@@ -791,9 +813,13 @@ def _in_processes(
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            return list(pool.map(_evaluate_job, order))
+            findings = []
+            for finding, scanned in pool.map(_evaluate_job, order):
+                findings.append(finding)
+                scans.new += scanned
+            return findings
     except BrokenProcessPool:  # a worker was killed (out of memory?): one process will do
-        return _one_by_one(jobs, window, conversations, calls)
+        return _one_by_one(jobs, window, conversations, calls, scans=scans)
     finally:
         del _SHARED
 
@@ -814,8 +840,8 @@ def _calls_only(kind: Any) -> bool:
 
 
 # reads the window's conversations whose ids lie in a run (`repository.conversation_split`),
-# in a forked worker, over its own connection
-RunReader = Callable[[tuple[str | None, str | None]], Sequence[Conversation]]
+# in a forked worker, over its own connection, with what the store kept of their scans
+RunReader = Callable[[tuple[str | None, str | None]], tuple[Sequence[Conversation], Scans]]
 
 # what forked workers of a split check read: set in the parent just before the fork
 _RUNS: tuple[list[tuple[Policy, Control]], Window, list[tuple[str | None, str | None]], RunReader]
@@ -828,6 +854,7 @@ def evaluate_split(
     read: RunReader,
     calls: Callable[[], Sequence[Call]],
     processes: int | None = None,
+    scans: Scans | None = None,
 ) -> list[Finding] | None:
     """Evaluate every control (all `splits`) with the window's conversations cut at `cuts`
     into runs of ids, shared among `processes` forked workers (default: one a run): a worker
@@ -835,8 +862,9 @@ def evaluate_split(
     this process joins the parts in id order, so each finding is the one a single process
     would give. Meanwhile this process evaluates the calls-only controls over the window's
     `calls()` (read only when there is such a control). Every worker reads only its runs, so
-    no process holds the whole window. None when processes cannot be forked or one died: the
-    caller then reads the window itself."""
+    no process holds the whole window. What the workers scanned anew (their runs' `Scans`) is
+    added to `scans.new`. None when processes cannot be forked or one died: the caller then
+    reads the window itself."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -855,7 +883,12 @@ def evaluate_split(
         ) as pool:
             counted = [pool.submit(_evaluate_run, index) for index in range(len(runs))]
             by_calls = _evaluate_calls(jobs, window, calls)  # while the workers count
-            parts = [future.result() for future in counted]
+            parts = []
+            for future in counted:
+                part, scanned = future.result()
+                parts.append(part)
+                if scans is not None:
+                    scans.new += scanned
     except BrokenProcessPool:  # a worker was killed (out of memory?)
         return None
     finally:
@@ -896,11 +929,12 @@ def _evaluate_calls(
     return findings
 
 
-def _evaluate_run(index: int) -> list[Any]:
+def _evaluate_run(index: int) -> tuple[list[Any], list[tuple[str, str, str, str | None]]]:
     """In a forked worker: read one run of the window's conversations and count it for every
-    control, in job order (a `Tally`, a list of contacts, or None for a calls-only control)."""
+    control, in job order (a `Tally`, a list of contacts, or None for a calls-only control);
+    with what the run's controls scanned anew."""
     jobs, window, runs, read = _RUNS
-    conversations = read(runs[index])
+    conversations, scans = read(runs[index])
     types = control_types()
     selections: Selections = {}
     parts: list[Any] = []
@@ -911,19 +945,27 @@ def _evaluate_run(index: int) -> list[Any]:
             continue
         selected, _ = _selected(frozenset(control.spec.channels), conversations, (), selections)
         if isinstance(kind, PerConversation):
-            data = ControlInput(window=window, conversations=selected, calendars=policy.calendars())
+            data = ControlInput(
+                window=window,
+                conversations=selected,
+                calendars=policy.calendars(),
+                scans=scans,
+            )
             parts.append(tally_each(kind, data, control.params))
         else:
             assert isinstance(kind, PerContact)  # noqa: S101 (`splits`)
             parts.append([tuple(c) for c in map(kind.contact, selected) if c is not None])
-    return parts
+    return parts, scans.new
 
 
-def _evaluate_job(index: int) -> Finding:
-    """One control, in a forked worker, over the data the parent shared before the fork."""
-    jobs, window, conversations, calls = _SHARED
+def _evaluate_job(index: int) -> tuple[Finding, list[tuple[str, str, str, str | None]]]:
+    """One control, in a forked worker, over the data the parent shared before the fork; with
+    what it scanned anew (for the parent to keep)."""
+    jobs, window, conversations, calls, scans = _SHARED
     policy, control = jobs[index]
-    return evaluate_control(control, policy, window, conversations, calls)
+    before = len(scans.new)
+    finding = evaluate_control(control, policy, window, conversations, calls, scans=scans)
+    return finding, scans.new[before:]
 
 
 __all__ = [
@@ -935,5 +977,6 @@ __all__ = [
     "fingerprint",
     "grade",
     "reply_needs",
+    "scanner_keys",
     "splits",
 ]

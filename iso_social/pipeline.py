@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,11 @@ from iso_social.check import (
     evaluate_policy,
     evaluate_split,
     reply_needs,
+    scanner_keys,
     splits,
 )
 from iso_social.config import Settings, resource_dir
+from iso_social.controls.base import Scans
 from iso_social.domain import Call, Conversation, Finding, Window, now_utc
 from iso_social.errors import CheckError, ConfigError, EvidenceError, IngestError, ReportError
 from iso_social.evidence import ledger, register, retention
@@ -48,8 +50,9 @@ from iso_social.policy import Control, Policy, load_policies, parse_policy
 from iso_social.report import REPORTERS, ReportFormat, ReportOptions
 from iso_social.report.base import Branding, PackContext, TrendPoint
 from iso_social.store import repository
-from iso_social.store.database import create_schema, opened_engine
+from iso_social.store.database import create_schema, opened_engine, transaction
 from iso_social.store.loader import IngestSummary, Progress, load_files
+from iso_social.store.scans import keep_scans, kept_scans
 
 DEFAULT_LOOKBACK = timedelta(days=30)
 
@@ -240,6 +243,9 @@ def run_check_with_findings(
                     for f in repository.ingested_files(connection)
                 ]
             findings = _evaluate(engine, db, policies, window, read, state, workers)
+            if read.scans.new:  # what the text scanners found, for the next check to reuse
+                with transaction(engine) as connection:
+                    keep_scans(connection, read.scans.new)
             del read
             created = now_utc()
             run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -282,6 +288,9 @@ class _Inputs:
     replies: Replies | None = None
     cuts: list[str] | None = None  # the workers read the conversations, each run in turn
     processes: int = 1  # how many workers share the runs
+    # what the store kept of the text scanners' findings; what they scan anew goes in `new`
+    scans: Scans = field(default_factory=Scans)
+    scanners: frozenset[str] = frozenset()  # their keys, for the split's workers to read
 
 
 def _read_inputs(
@@ -295,7 +304,9 @@ def _read_inputs(
     by them (`check.reply_needs`); where to cut the window's conversations into runs that
     `workers` processes read and count, when every control type allows it (`check.splits`;
     the calls are read while they count); else the window's conversations and calls (with
-    `state`, only those that changed or arrived since the last check are read again)."""
+    `state`, only those that changed or arrived since the last check are read again), with
+    what the store kept of the text scanners' findings in them (`Scans`; not for an
+    incremental check: it scans only the conversations that changed)."""
     needs = reply_needs(controls) if state is None else None
     if needs is not None:
         return _Inputs(
@@ -308,14 +319,16 @@ def _read_inputs(
             runs = processes * RUNS_PER_PROCESS
             cuts = repository.conversation_split(connection, window, runs, total)
             if cuts:
-                return _Inputs(cuts=cuts, processes=processes)
+                keys = frozenset(scanner_keys(controls))
+                return _Inputs(cuts=cuts, processes=processes, scans=Scans({}), scanners=keys)
     if state is not None:
         marks = repository.store_marks(connection)  # one read of them for both
         state.loaded = repository.refresh_conversations(connection, window, state.loaded, marks)
         state.calls = repository.refresh_calls(connection, window, state.calls, marks)
         return _Inputs(state.loaded.ordered(), state.calls.calls)
     conversations = repository.conversations_in(connection, window)
-    return _Inputs(conversations, repository.calls_in(connection, window))
+    scans = Scans(kept_scans(connection, _ids(conversations), scanner_keys(controls)))
+    return _Inputs(conversations, repository.calls_in(connection, window), scans=scans)
 
 
 AUTOMATIC_SPLIT_FROM = 50_000  # conversations; a smaller window is checked as fast in one process
@@ -347,18 +360,28 @@ def _evaluate(
     conversation when it cut the window (which reads the window here if no worker process
     can be had), else by `check.evaluate_policy`."""
     if read.cuts is not None:
-        reader = functools.partial(_read_run, db, window)
+        reader = functools.partial(_read_run, db, window, read.scanners)
         calls = functools.partial(_read_calls, engine, window)
-        findings = evaluate_split(policies, window, read.cuts, reader, calls, read.processes)
+        findings = evaluate_split(
+            policies, window, read.cuts, reader, calls, read.processes, read.scans
+        )
         if findings is not None:
             return findings
         with engine.connect() as connection:
             read.conversations = repository.conversations_in(connection, window)
             read.calls = repository.calls_in(connection, window)
+            read.scans = Scans(kept_scans(connection, _ids(read.conversations), read.scanners))
     # `workers=0` splits by conversation or not at all: sharing whole controls among workers
     # may hold the window's memory once a worker, which only an explicit number asks for
     return evaluate_policy(
-        policies, window, read.conversations, read.calls, state, workers or 1, read.replies
+        policies,
+        window,
+        read.conversations,
+        read.calls,
+        state,
+        workers or 1,
+        read.replies,
+        read.scans,
     )
 
 
@@ -368,12 +391,18 @@ def _read_calls(engine: Engine, window: Window) -> list[Call]:
 
 
 def _read_run(
-    db: str, window: Window, between: tuple[str | None, str | None]
-) -> list[Conversation]:
-    """One run of the window's conversations, over a connection of the calling process's own
-    (a forked worker's: the parent's stays the parent's)."""
+    db: str, window: Window, scanners: frozenset[str], between: tuple[str | None, str | None]
+) -> tuple[list[Conversation], Scans]:
+    """One run of the window's conversations with what the store kept of the `scanners`' findings
+    in them, over a connection of the calling process's own (a forked worker's: the parent's
+    stays the parent's)."""
     with opened_engine(db) as engine, engine.connect() as connection:
-        return repository.conversations_in(connection, window, between=between)
+        conversations = repository.conversations_in(connection, window, between=between)
+        return conversations, Scans(kept_scans(connection, _ids(conversations), scanners))
+
+
+def _ids(conversations: Sequence[Conversation]) -> list[str]:
+    return [c.conversation_id for c in conversations]
 
 
 def check_comparable(db: str, reference: str) -> None:
@@ -502,7 +531,13 @@ def _population(engine: Engine, run: RecordedRun, recorded: dict[str, Any]) -> l
     with engine.connect() as connection:
         read = _read_inputs(connection, [control], window)
     finding = evaluate_control(
-        control, policy, window, read.conversations, read.calls, replies=read.replies
+        control,
+        policy,
+        window,
+        read.conversations,
+        read.calls,
+        replies=read.replies,
+        scans=read.scans,
     )
     if finding.outcome.population != recorded["population"]:
         raise EvidenceError(

@@ -63,6 +63,14 @@ def _libraries() -> tuple[ModuleType, ...]:
     return phonenumbers, iban, luhn, dni, nie
 
 
+def detector_versions() -> str:
+    """The versions of the libraries whose data decides what `detect` finds (numbering plans,
+    checksum rules), for results kept between checks to be found again only under them."""
+    from importlib.metadata import version
+
+    return f"phonenumbers {version('phonenumbers')}, python-stdnum {version('python-stdnum')}"
+
+
 @cache
 def _fewest_phone_digits(region: str) -> int:
     """The fewest digits a valid phone number can be written with: in `region`'s national

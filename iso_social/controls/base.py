@@ -7,22 +7,26 @@ calendars; it returns an `Outcome`. The check stage adds the control id, clauses
 
 from __future__ import annotations
 
+import hashlib
+import json
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
+from iso_social._version import __version__
 from iso_social.clock import BusinessCalendar, calendar_for, format_duration
 from iso_social.domain import (
     Call,
     Conversation,
     EvidenceItem,
     FirstReply,
+    Message,
     Outcome,
     ResponseFilter,
     Severity,
@@ -32,6 +36,97 @@ from iso_social.domain import (
 
 P = TypeVar("P")
 T = TypeVar("T")
+
+
+# what a scanner found in a conversation: by message id, for messages with a finding only
+Found = Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True, eq=False)
+class Scanner:
+    """A control's reading of message text: `read(message)` says what it finds in one message
+    (strings; empty when nothing, as for most messages), from the message's immutable fields
+    alone (text, direction, role, visibility) and the `settings` it was built with: the same
+    message always gives the same result, so a check may take it from what the store kept
+    (`Scans`). Bump `version` when `read` finds something else than before: the `key` (what
+    the store keeps the results under) changes with it, with the settings and with this
+    tool's version. `keep`: whether the store keeps the results at all; a scanner that reads
+    few messages with one pattern each (escalation words in customers' messages) runs faster
+    than its results are read back."""
+
+    name: str
+    settings: tuple[Any, ...]  # plain values whose repr is stable (str, int, tuples)
+    read: Callable[[Message], Sequence[str]]
+    version: int = 1
+    keep: bool = True
+
+    @cached_property
+    def key(self) -> str:
+        """`name/version/digest` of what the results depend on."""
+        what = repr((__version__, self.name, self.version, self.settings)).encode("utf-8")
+        return f"{self.name}/{self.version}/{hashlib.sha256(what).hexdigest()[:20]}"
+
+    def scan(self, conversation: Conversation) -> dict[str, Sequence[str]]:
+        """What it finds in each of the conversation's messages, for those with a finding."""
+        read = self.read
+        found = {}
+        for message in conversation.messages:
+            hit = read(message)
+            if hit:
+                found[message.message_id] = hit
+        return found
+
+
+def text_fingerprint(conversation: Conversation) -> str:
+    """What changes when the conversation's messages do, as a scanner sees them: their count,
+    the total length of their text and the last one's id. Messages are only ever added (a
+    set of the messages before a window's end, in time order, with the same count and last
+    message is the same set) and a text changes only when a retention purge blanks every
+    message of the conversation (its total length then falls to nought)."""
+    messages = conversation.messages
+    if not messages:
+        return "0"
+    length = sum([len(m.text) for m in messages])
+    return f"{len(messages)} {length} {messages[-1].message_id}"
+
+
+# a row the store kept for a scanner and conversation: its fingerprint, and what was found
+# as JSON (`{message id: [...]}`), or None when nothing was
+KeptScan = tuple[str, str | None]
+
+
+class Scans:
+    """The scanners' findings in the conversations a check evaluates: those the store kept
+    (`kept`: by scanner key, then conversation id) when the conversation is as it was then,
+    else scanned now and noted in `new` (scanner key, conversation id, fingerprint, found as
+    JSON or None) for the store to keep. Without `kept` every conversation is scanned and
+    nothing noted (a check with nothing to keep results in, or an incremental one, which
+    assesses only conversations that changed)."""
+
+    __slots__ = ("_fingerprints", "_kept", "new")
+
+    def __init__(self, kept: dict[str, dict[str, KeptScan]] | None = None) -> None:
+        self._kept = kept
+        self._fingerprints: dict[str, str] = {}
+        self.new: list[tuple[str, str, str, str | None]] = []
+
+    def found(self, scanner: Scanner, conversation: Conversation) -> Found:
+        """What `scanner` finds in the conversation's messages (see `Scanner.scan`)."""
+        if self._kept is None or not scanner.keep:
+            return scanner.scan(conversation)
+        cid = conversation.conversation_id
+        fingerprint = self._fingerprints.get(cid)
+        if fingerprint is None:
+            fingerprint = self._fingerprints[cid] = text_fingerprint(conversation)
+        kept = self._kept.setdefault(scanner.key, {})
+        hit = kept.get(cid)
+        if hit is not None and hit[0] == fingerprint:
+            return {} if hit[1] is None else json.loads(hit[1])
+        found = scanner.scan(conversation)
+        encoded = json.dumps(found, ensure_ascii=False, separators=(",", ":")) if found else None
+        kept[cid] = (fingerprint, encoded)  # a second control with the same scanner reuses it
+        self.new.append((scanner.key, cid, fingerprint, encoded))
+        return found
 
 
 @dataclass(frozen=True)
@@ -45,6 +140,9 @@ class ControlInput:
     # what a `FedByFirstReplies` control measures, when the store found it (by its
     # `reply_filter`) instead of handing over whole conversations; None: use `conversations`
     first_replies: Sequence[FirstReply] | None = None
+    # what the controls' text scanners find in the conversations (`Scans`): kept by the
+    # store where the check has it, else scanned as they are asked for
+    scans: Scans = field(default_factory=Scans)
 
     def calendar(self, name: str) -> BusinessCalendar:
         """The named calendar; `always` (calendar time) exists unless a policy redefines it."""
@@ -172,6 +270,16 @@ class FedByFirstReplies(Protocol):
 
     def reply_filter(self, params: Any) -> ResponseFilter:
         """What counts as a response under `params`."""
+        ...
+
+
+@runtime_checkable
+class ReadsText(Protocol):
+    """A control type that reads message text through `Scanner`s (`ControlInput.scans`): it
+    names them, so that a check reads what the store kept of them with the window."""
+
+    def scanners(self, params: Any) -> tuple[Scanner, ...]:
+        """The scanners the control uses under `params`."""
         ...
 
 

@@ -21,8 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from iso_social.clock import BusinessCalendar, Duration, format_duration
 from iso_social.controls._phrases import Phrases
-from iso_social.controls.base import ControlInput, Tally, evaluate_each, per_params, percent
-from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Status
+from iso_social.controls.base import (
+    ControlInput,
+    Found,
+    Scanner,
+    Tally,
+    evaluate_each,
+    per_params,
+    percent,
+)
+from iso_social.domain import Conversation, Direction, EvidenceItem, Message, Outcome, Status
 from iso_social.i18n import N_
 
 DEFAULT_WORDS = (
@@ -97,13 +105,24 @@ def _words(words: tuple[str, ...]) -> Phrases | None:
 
 
 @per_params
-def _path(
-    params: EscalationPathParams,
-) -> tuple[dict[str, int], tuple[tuple[Trigger, Phrases | None], ...]]:
-    """Each level's rank on the path and each trigger with its words compiled, once per set of
-    parameters (not for every conversation)."""
+def _path(params: EscalationPathParams) -> tuple[dict[str, int], Scanner | None]:
+    """Each level's rank on the path, and the scanner of the triggers' words (None when no
+    trigger has words), once per set of parameters (not for every conversation)."""
     rank = {level: i for i, level in enumerate(params.levels)}
-    return rank, tuple((t, _words(t.words)) for t in params.triggers)
+    patterns = [(str(i), _words(t.words)) for i, t in enumerate(params.triggers)]
+    worded = [(index, pattern) for index, pattern in patterns if pattern is not None]
+
+    def read(message: Message) -> tuple[str, ...]:
+        """The triggers (by index) whose words a customer's message holds."""
+        if not message.is_customer_inbound:
+            return ()
+        return tuple(index for index, pattern in worded if pattern.search(message.text))
+
+    if not worded:
+        return rank, None
+    settings = tuple(t.words for t in params.triggers)
+    # one pattern over customers' messages: scanned faster than kept results are read back
+    return rank, Scanner("escalation_path", settings, read, keep=False)
 
 
 def _still_open(conversation: Conversation, resolved: datetime | None, moment: datetime) -> bool:
@@ -131,6 +150,11 @@ class EscalationPath:
     params_model: ClassVar[type[BaseModel]] = EscalationPathParams
     summary: ClassVar[str] = N_("cases escalated in time, to an allowed level, without skipping")
 
+    def scanners(self, params: EscalationPathParams) -> tuple[Scanner, ...]:
+        """The triggers' words, as a scanner (`ReadsText`), if any trigger has words."""
+        scanner = _path(params)[1]
+        return () if scanner is None else (scanner,)
+
     def evaluate(self, data: ControlInput, params: EscalationPathParams) -> Outcome:
         """Check every triggered or escalated case."""
         return evaluate_each(self, data, params)
@@ -147,8 +171,11 @@ class EscalationPath:
         if first is None:
             return
         calendar = data.calendar(params.calendar)
-        rank, patterns = _path(params)
-        due_items = self._triggered(conversation, first.created_at, patterns, calendar, data, tally)
+        rank, scanner = _path(params)
+        found = {} if scanner is None else data.scans.found(scanner, conversation)
+        due_items = self._triggered(
+            conversation, first.created_at, params, found, calendar, data, tally
+        )
         in_scope = bool(due_items) or any(
             e.created_at in data.window for e in conversation.escalations
         )
@@ -202,7 +229,8 @@ class EscalationPath:
     def _triggered(
         conversation: Conversation,
         start: datetime,
-        patterns: tuple[tuple[Trigger, Phrases | None], ...],
+        params: EscalationPathParams,
+        found: Found,
         calendar: BusinessCalendar,
         data: ControlInput,
         tally: Tally,
@@ -217,7 +245,7 @@ class EscalationPath:
         )
         low, high = data.window.start, data.window.end
         result: list[tuple[Trigger, datetime]] = []
-        for trigger, pattern in patterns:
+        for index, trigger in enumerate(params.triggers):
             moments: list[datetime] = []  # in the window only
             if trigger.after is not None:
                 aged = calendar.add(start, trigger.after)
@@ -225,13 +253,12 @@ class EscalationPath:
                     tally.until(aged)  # a later window's end may pass it
                 elif aged >= low and _still_open(conversation, resolved, aged):
                     moments.append(aged)
-            if pattern is not None:
+            if found:  # the customer messages with the words of a trigger, by its index
+                mark = str(index)
                 moments += [
                     m.created_at
                     for m in conversation.messages
-                    if low <= m.created_at < high  # before the pattern: far cheaper
-                    and m.is_customer_inbound
-                    and pattern.search(m.text)
+                    if mark in found.get(m.message_id, ()) and low <= m.created_at < high
                 ]
             if moments:
                 result.append((trigger, min(moments)))

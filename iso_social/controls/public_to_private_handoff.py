@@ -18,8 +18,15 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.controls._phrases import Phrases
-from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent
-from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Visibility
+from iso_social.controls.base import ControlInput, Scanner, Tally, evaluate_each, percent
+from iso_social.domain import (
+    Conversation,
+    Direction,
+    EvidenceItem,
+    Message,
+    Outcome,
+    Visibility,
+)
 from iso_social.i18n import N_
 
 DATA = Phrases(
@@ -74,6 +81,22 @@ def asks_for_data(text: str) -> bool:
     )
 
 
+def _read(message: Message) -> tuple[str, ...]:
+    """A public agent message asking for data: `private` when it sends the customer to a
+    private channel for it, else `public`; nothing for any other message."""
+    if (
+        message.direction is not Direction.OUTBOUND
+        or message.visibility is not Visibility.PUBLIC
+        or not asks_for_data(message.text)
+    ):
+        return ()
+    return ("private",) if PRIVATE.search(message.text) else ("public",)
+
+
+# the patterns are this module's own: a change to them is a new `version`
+SCANNER = Scanner("public_to_private_handoff", (), _read, version=1)
+
+
 class PublicToPrivateHandoffParams(BaseModel):
     """Parameters of `public_to_private_handoff`."""
 
@@ -89,6 +112,10 @@ class PublicToPrivateHandoff:
     params_model: ClassVar[type[BaseModel]] = PublicToPrivateHandoffParams
     summary: ClassVar[str] = N_("public requests for personal data sent to a private channel")
 
+    def scanners(self, params: PublicToPrivateHandoffParams) -> tuple[Scanner, ...]:
+        """The requests for data and hand-offs, as a scanner (`ReadsText`)."""
+        return (SCANNER,)
+
     def evaluate(self, data: ControlInput, params: PublicToPrivateHandoffParams) -> Outcome:
         """Classify every public agent request for data."""
         return evaluate_each(self, data, params)
@@ -101,15 +128,14 @@ class PublicToPrivateHandoff:
         tally: Tally,
     ) -> None:
         """Classify one conversation's public agent requests for data."""
+        found = data.scans.found(SCANNER, conversation)
+        if not found:  # most conversations
+            return
         for message in conversation.messages:
-            if (
-                message.direction is not Direction.OUTBOUND
-                or message.visibility is not Visibility.PUBLIC
-                or message.created_at not in data.window
-                or not asks_for_data(message.text)
-            ):
+            request = found.get(message.message_id)
+            if not request or message.created_at not in data.window:
                 continue
-            if PRIVATE.search(message.text):
+            if request[0] == "private":
                 tally.passed(message.message_id)
                 continue
             tally.failed(

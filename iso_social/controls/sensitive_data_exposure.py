@@ -21,9 +21,16 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
-from iso_social.controls._detectors import detect
+from iso_social.controls._detectors import detect, detector_versions
 from iso_social.controls._phrases import Phrases
-from iso_social.controls.base import ControlInput, Tally, evaluate_each, per_params, percent
+from iso_social.controls.base import (
+    ControlInput,
+    Scanner,
+    Tally,
+    evaluate_each,
+    per_params,
+    percent,
+)
 from iso_social.domain import (
     AuthorRole,
     Conversation,
@@ -78,12 +85,29 @@ _CREATED_AT = attrgetter("created_at")
 
 
 @per_params
-def _detector_sets(
-    params: SensitiveDataExposureParams,
-) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """The detectors for customers' and agents' messages and the allowed values, as the sets
-    `detect` takes (built once, not for every message)."""
-    return frozenset(params.detectors), frozenset(params.agent_detectors), frozenset(params.allow)
+def _scanner(params: SensitiveDataExposureParams) -> Scanner:
+    """What the control reads in a message: each personal-data value in a public one (by the
+    customers' or the agents' detectors) as `detector:masked value`. Its settings hold the
+    checksum and numbering-plan libraries' versions: their data decides what is found."""
+    customers, agents = frozenset(params.detectors), frozenset(params.agent_detectors)
+    allow, region = frozenset(params.allow), params.region
+
+    def read(message: Message) -> tuple[str, ...]:
+        if message.visibility is not Visibility.PUBLIC:
+            return ()
+        wanted = customers if message.direction is Direction.INBOUND else agents
+        return tuple(
+            f"{d.detector}:{d.masked}" for d in detect(message.text, wanted, region, allow)
+        )
+
+    settings = (
+        sorted(customers),
+        sorted(agents),
+        region,
+        sorted(allow),
+        detector_versions(),
+    )
+    return Scanner("sensitive_data_exposure", tuple(map(str, settings)), read)
 
 
 class SensitiveDataExposure:
@@ -92,6 +116,10 @@ class SensitiveDataExposure:
     type_name: ClassVar[str] = "sensitive_data_exposure"
     params_model: ClassVar[type[BaseModel]] = SensitiveDataExposureParams
     summary: ClassVar[str] = N_("public messages exposing personal data (cards, IBAN, DNI...)")
+
+    def scanners(self, params: SensitiveDataExposureParams) -> tuple[Scanner, ...]:
+        """The personal-data detectors, as a scanner (`ReadsText`)."""
+        return (_scanner(params),)
 
     def evaluate(self, data: ControlInput, params: SensitiveDataExposureParams) -> Outcome:
         """Scan every public message in the window."""
@@ -105,20 +133,22 @@ class SensitiveDataExposure:
         tally: Tally,
     ) -> None:
         """Scan one conversation's public messages in the window."""
-        customers, agents, allow = _detector_sets(params)
+        found = data.scans.found(_scanner(params), conversation)
         remedies: list[Message] | None = None  # listed at the first exposure by a customer
         for message in conversation.messages:
             if message.visibility is not Visibility.PUBLIC or message.created_at not in data.window:
                 continue
-            by_customer = message.direction is Direction.INBOUND
-            wanted = customers if by_customer else agents
-            detections = detect(message.text, wanted, params.region, allow)
+            detections = found.get(message.message_id) if found else None
             if not detections:  # most messages
                 tally.passed(message.message_id)
                 continue
+            by_customer = message.direction is Direction.INBOUND
+            masked = set()
             for detection in detections:
-                tally.counts[f"detected_{detection.detector}"] += 1
-            what = ", ".join(sorted({d.masked for d in detections}))
+                detector, _, value = detection.partition(":")
+                tally.counts[f"detected_{detector}"] += 1
+                masked.add(value)
+            what = ", ".join(sorted(masked))
             ids = (conversation.conversation_id, (message.message_id,), None)
             if not by_customer:
                 tally.counts["exposed_by_agents"] += 1

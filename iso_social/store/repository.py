@@ -162,7 +162,7 @@ class IngestedFile:
 
 
 def _insert_sql(kind: str) -> str:
-    """SQLite's batch insert (PostgreSQL's is `_copy_rows`)."""
+    """SQLite's batch insert (PostgreSQL's is `copy_rows`)."""
     columns = _COLUMNS[kind]
     return (
         f"INSERT INTO {_T[kind].name} ({', '.join(columns)}) "  # noqa: S608 (fixed names)
@@ -170,7 +170,7 @@ def _insert_sql(kind: str) -> str:
     )
 
 
-def _copy_rows(
+def copy_rows(
     connection: Connection,
     table: str,
     columns: Sequence[str],
@@ -304,13 +304,13 @@ def store_rows(
             direct = connection.info.get(_DIRECT_COPY) != ingest_id
             inserted = None
             if direct:
-                inserted = _copy_rows(
+                inserted = copy_rows(
                     connection, _T[kind].name, _COLUMNS[kind], rows, "", direct=True
                 )
                 if inserted is None:
                     connection.info[_DIRECT_COPY] = ingest_id
             if inserted is None:
-                inserted = _copy_rows(
+                inserted = copy_rows(
                     connection,
                     _T[kind].name,
                     _COLUMNS[kind],
@@ -439,7 +439,7 @@ class ConversationSpans:
         merged = [(cid, *span) for cid, span in self.spans.items()]
         self.spans = {}
         if connection.dialect.name == "postgresql":
-            _copy_rows(
+            copy_rows(
                 connection, "conversation", _CONVERSATION_COLUMNS, merged, _MERGE_CONVERSATION
             )
         else:
@@ -475,12 +475,12 @@ def _moment_of(connection: Connection) -> Callable[[Any], datetime]:
     return lambda moment: moment.astimezone(UTC)
 
 
-def _in_window(window: Window) -> Any:
+def window_filter(window: Window) -> Any:
     conv = CONVERSATION
     return (conv.c.last_activity_at >= window.start) & (conv.c.first_activity_at < window.end)
 
 
-def _id_order(connection: Connection) -> Any:
+def id_order(connection: Connection) -> Any:
     """Conversation ids compared as Python compares strings (by code point): SQLite's binary
     collation does; PostgreSQL's default collation may not, "C" does (UTF-8 bytes sort in
     code point order)."""
@@ -492,7 +492,7 @@ def conversation_count(connection: Connection, window: Window) -> int:
     """How many conversations have activity in the window."""
     return int(
         connection.execute(
-            select(func.count()).select_from(CONVERSATION).where(_in_window(window))
+            select(func.count()).select_from(CONVERSATION).where(window_filter(window))
         ).scalar_one()
     )
 
@@ -513,9 +513,9 @@ def conversation_split(
     numbered = (
         select(
             CONVERSATION.c.conversation_id,
-            func.row_number().over(order_by=_id_order(connection)).label("position"),
+            func.row_number().over(order_by=id_order(connection)).label("position"),
         )
-        .where(_in_window(window))
+        .where(window_filter(window))
         .subquery()
     )
     query = (
@@ -539,14 +539,14 @@ def conversations_in(
     `conversation_split`)."""
     conv = CONVERSATION
     wanted = [c.value for c in channels]
-    in_window = _in_window(window)
+    in_window = window_filter(window)
     if wanted:
         in_window &= conv.c.channel.in_(wanted)
     low, high = between
     if low is not None:
-        in_window &= _id_order(connection) >= low
+        in_window &= id_order(connection) >= low
     if high is not None:
-        in_window &= _id_order(connection) < high
+        in_window &= id_order(connection) < high
     if ids is None:
         conversations = _read_conversations(connection, window, in_window)
     else:

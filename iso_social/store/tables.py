@@ -329,6 +329,26 @@ class FindingRow(SQLModel, table=True):
     rate: float | None = None
 
 
+class ScanResultRow(SQLModel, table=True):
+    """What a text scanner found in a conversation's messages, kept so that a later check
+    need not read the same text again (`iso_social.controls.base.Scans`). Derived data, not
+    evidence: a row holds while the conversation's `fingerprint` (its messages' count, total
+    length and last id, as the check read them) is unchanged; a check replaces a stale row,
+    and a retention purge deletes the rows of the conversations it blanks (they may hold
+    masked values)."""
+
+    __tablename__ = "scan_result"
+    # clustered by conversation on SQLite: a check reads the rows of its window's
+    # conversations in id order, a purge deletes by conversation
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    conversation_id: str = Field(primary_key=True)
+    scanner: str = Field(primary_key=True)  # `Scanner.key`: its settings and code version
+    fingerprint: str
+    # JSON {message id: [what was found, ...]} of the messages with a finding; NULL: none
+    found: str | None = Field(default=None, sa_type=Text, nullable=True)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)  # noqa: S101
@@ -353,3 +373,4 @@ NONCONFORMITY_EVENT = _table(NonconformityEventRow)
 SAMPLE = _table(SampleRow)
 SAMPLE_REVIEW = _table(SampleReviewRow)
 SCHEDULER_LEASE = _table(SchedulerLeaseRow)
+SCAN_RESULT = _table(ScanResultRow)

@@ -194,19 +194,19 @@ def test_controls_shared_among_processes_give_what_one_process_gives(
         here: list[str] = []  # what this process evaluates (the workers append to their copy)
         real = check.evaluate_control
 
-        def counted(control: Any, *args: Any) -> Any:
+        def counted(control: Any, *args: Any, **kwargs: Any) -> Any:
             here.append(control.spec.id)
-            return real(control, *args)
+            return real(control, *args, **kwargs)
 
         monkeypatch.setattr(check, "evaluate_control", counted)
         assert evaluate_policy(policies, window, conversations, calls, workers=2) == alone
         assert not here  # every control ran in a forked worker
         parent = os.getpid()
 
-        def killed(control: Any, *args: Any) -> Any:  # a worker dies as the OOM killer does it
+        def killed(control: Any, *args: Any, **kwargs: Any) -> Any:  # as the OOM killer does
             if os.getpid() != parent:
                 os._exit(9)
-            return real(control, *args)
+            return real(control, *args, **kwargs)
 
         monkeypatch.setattr(check, "evaluate_control", killed)
         assert evaluate_policy(policies, window, conversations, calls, workers=2) == alone

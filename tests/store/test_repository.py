@@ -129,14 +129,14 @@ def test_postgresql_copies_straight_into_the_tables_until_a_key_is_already_there
     pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[str, bool, int | None]] = []
-    copy_rows = repository._copy_rows
+    copy_rows = repository.copy_rows
 
     def spy(*args: object, direct: bool = False) -> int | None:
         inserted = copy_rows(*args, direct=direct)  # type: ignore[arg-type]
         calls.append((str(args[1]), direct, inserted))
         return inserted
 
-    monkeypatch.setattr(repository, "_copy_rows", spy)
+    monkeypatch.setattr(repository, "copy_rows", spy)
     db_url = pg_url
     first = [canonical_message(f"m{i}", f"2026-10-01T10:00:{i:02d}Z") for i in range(6)]
     load(db_url, write_jsonl(tmp_path / "a.jsonl", first))
