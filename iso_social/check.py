@@ -842,9 +842,17 @@ def _calls_only(kind: Any) -> bool:
 # reads the window's conversations whose ids lie in a run (`repository.conversation_split`),
 # in a forked worker, over its own connection, with what the store kept of their scans
 RunReader = Callable[[tuple[str | None, str | None]], tuple[Sequence[Conversation], Scans]]
+# keeps what a worker's run scanned anew (`Scans.new`), in the worker, over its own connection
+ScanKeeper = Callable[[list[tuple[str, str, str, str | None]]], None]
 
 # what forked workers of a split check read: set in the parent just before the fork
-_RUNS: tuple[list[tuple[Policy, Control]], Window, list[tuple[str | None, str | None]], RunReader]
+_RUNS: tuple[
+    list[tuple[Policy, Control]],
+    Window,
+    list[tuple[str | None, str | None]],
+    RunReader,
+    ScanKeeper | None,
+]
 
 
 def evaluate_split(
@@ -854,7 +862,7 @@ def evaluate_split(
     read: RunReader,
     calls: Callable[[], Sequence[Call]],
     processes: int | None = None,
-    scans: Scans | None = None,
+    keep: ScanKeeper | None = None,
 ) -> list[Finding] | None:
     """Evaluate every control (all `splits`) with the window's conversations cut at `cuts`
     into runs of ids, shared among `processes` forked workers (default: one a run): a worker
@@ -862,9 +870,9 @@ def evaluate_split(
     this process joins the parts in id order, so each finding is the one a single process
     would give. Meanwhile this process evaluates the calls-only controls over the window's
     `calls()` (read only when there is such a control). Every worker reads only its runs, so
-    no process holds the whole window. What the workers scanned anew (their runs' `Scans`) is
-    added to `scans.new`. None when processes cannot be forked or one died: the caller then
-    reads the window itself."""
+    no process holds the whole window. What a worker scanned anew in a run (its `Scans.new`)
+    it hands to `keep`, while the others still count. None when processes cannot be forked or
+    one died: the caller then reads the window itself."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -875,7 +883,7 @@ def evaluate_split(
     jobs = _jobs(policies)
     bounds: list[str | None] = [None, *cuts, None]
     runs = list(pairwise(bounds))
-    _RUNS = (jobs, window, runs, read)
+    _RUNS = (jobs, window, runs, read, keep)
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(
@@ -883,12 +891,7 @@ def evaluate_split(
         ) as pool:
             counted = [pool.submit(_evaluate_run, index) for index in range(len(runs))]
             by_calls = _evaluate_calls(jobs, window, calls)  # while the workers count
-            parts = []
-            for future in counted:
-                part, scanned = future.result()
-                parts.append(part)
-                if scans is not None:
-                    scans.new += scanned
+            parts = [future.result() for future in counted]
     except BrokenProcessPool:  # a worker was killed (out of memory?)
         return None
     finally:
@@ -929,11 +932,11 @@ def _evaluate_calls(
     return findings
 
 
-def _evaluate_run(index: int) -> tuple[list[Any], list[tuple[str, str, str, str | None]]]:
+def _evaluate_run(index: int) -> list[Any]:
     """In a forked worker: read one run of the window's conversations and count it for every
-    control, in job order (a `Tally`, a list of contacts, or None for a calls-only control);
-    with what the run's controls scanned anew."""
-    jobs, window, runs, read = _RUNS
+    control, in job order (a `Tally`, a list of contacts, or None for a calls-only control),
+    and keep what its controls scanned anew."""
+    jobs, window, runs, read, keep = _RUNS
     conversations, scans = read(runs[index])
     types = control_types()
     selections: Selections = {}
@@ -955,7 +958,9 @@ def _evaluate_run(index: int) -> tuple[list[Any], list[tuple[str, str, str, str 
         else:
             assert isinstance(kind, PerContact)  # noqa: S101 (`splits`)
             parts.append([tuple(c) for c in map(kind.contact, selected) if c is not None])
-    return parts, scans.new
+    if keep is not None and scans.new:
+        keep(scans.new)
+    return parts
 
 
 def _evaluate_job(index: int) -> tuple[Finding, list[tuple[str, str, str, str | None]]]:

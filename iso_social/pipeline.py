@@ -305,8 +305,8 @@ def _read_inputs(
     `workers` processes read and count, when every control type allows it (`check.splits`;
     the calls are read while they count); else the window's conversations and calls (with
     `state`, only those that changed or arrived since the last check are read again), with
-    what the store kept of the text scanners' findings in them (`Scans`; not for an
-    incremental check: it scans only the conversations that changed)."""
+    what the store kept of the text scanners' findings in them (`Scans`; with `state`, for
+    its first check only: a later one scans only the conversations that changed)."""
     needs = reply_needs(controls) if state is None else None
     if needs is not None:
         return _Inputs(
@@ -320,12 +320,17 @@ def _read_inputs(
             cuts = repository.conversation_split(connection, window, runs, total)
             if cuts:
                 keys = frozenset(scanner_keys(controls))
-                return _Inputs(cuts=cuts, processes=processes, scans=Scans({}), scanners=keys)
+                return _Inputs(cuts=cuts, processes=processes, scanners=keys)
     if state is not None:
+        first = state.loaded is None
         marks = repository.store_marks(connection)  # one read of them for both
         state.loaded = repository.refresh_conversations(connection, window, state.loaded, marks)
         state.calls = repository.refresh_calls(connection, window, state.calls, marks)
-        return _Inputs(state.loaded.ordered(), state.calls.calls)
+        conversations = state.loaded.ordered()
+        if not first:  # only what changed is assessed: scanned, not worth keeping
+            return _Inputs(conversations, state.calls.calls)
+        scans = Scans(kept_scans(connection, _ids(conversations), scanner_keys(controls)))
+        return _Inputs(conversations, state.calls.calls, scans=scans)
     conversations = repository.conversations_in(connection, window)
     scans = Scans(kept_scans(connection, _ids(conversations), scanner_keys(controls)))
     return _Inputs(conversations, repository.calls_in(connection, window), scans=scans)
@@ -362,9 +367,8 @@ def _evaluate(
     if read.cuts is not None:
         reader = functools.partial(_read_run, db, window, read.scanners)
         calls = functools.partial(_read_calls, engine, window)
-        findings = evaluate_split(
-            policies, window, read.cuts, reader, calls, read.processes, read.scans
-        )
+        keep = functools.partial(_keep_scans, db)
+        findings = evaluate_split(policies, window, read.cuts, reader, calls, read.processes, keep)
         if findings is not None:
             return findings
         with engine.connect() as connection:
@@ -399,6 +403,13 @@ def _read_run(
     with opened_engine(db) as engine, engine.connect() as connection:
         conversations = repository.conversations_in(connection, window, between=between)
         return conversations, Scans(kept_scans(connection, _ids(conversations), scanners))
+
+
+def _keep_scans(db: str, rows: list[tuple[str, str, str, str | None]]) -> None:
+    """Keep what a split check's worker scanned anew in its run, over a connection of its own
+    (each run's rows in a transaction of their own: they hold whatever else happens)."""
+    with opened_engine(db) as engine, transaction(engine) as connection:
+        keep_scans(connection, rows)
 
 
 def _ids(conversations: Sequence[Conversation]) -> list[str]:

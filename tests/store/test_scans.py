@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from iso_social import pipeline
+from iso_social.check import IncrementalState
 from iso_social.config import resource_dir
 from iso_social.controls.base import Scanner
 from iso_social.evidence.retention import purge_content
@@ -46,6 +47,26 @@ def _rows(db: str) -> dict[tuple[str, str], tuple[str, str | None]]:
     with opened_engine(db) as engine, engine.connect() as connection:
         query = select(scan.c.conversation_id, scan.c.scanner, scan.c.fingerprint, scan.c.found)
         return {(r[0], r[1]): (r[2], r[3]) for r in connection.execute(query)}
+
+
+def _plant(db: str, cid: str, scanner: str) -> None:
+    """A kept row saying a card was found in the conversation's first public message."""
+    with opened_engine(db) as engine, transaction(engine) as connection:
+        mid = connection.execute(
+            select(MESSAGE.c.message_id)
+            .where(MESSAGE.c.conversation_id == cid, MESSAGE.c.visibility == "public")
+            .order_by(MESSAGE.c.created_at)
+            .limit(1)
+        ).scalar_one()
+        connection.execute(
+            update(SCAN_RESULT)
+            .where(SCAN_RESULT.c.conversation_id == cid, SCAN_RESULT.c.scanner == scanner)
+            .values(found=json.dumps({mid: ["card:card ••••0000"]}))
+        )
+
+
+def _exposure(controls: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(c for c in controls if c["type"] == "sensitive_data_exposure")
 
 
 def test_kept_rows_are_read_by_conversation_and_replaced(db_url: str) -> None:
@@ -119,22 +140,9 @@ def test_a_repeated_check_reads_what_the_first_kept(
     cid, scanner = next(
         (c, s) for (c, s), (_, found) in rows.items() if s.startswith("sensitive") and found is None
     )
-    with opened_engine(db_url) as engine, engine.connect() as connection:
-        mid = connection.execute(
-            select(MESSAGE.c.message_id)
-            .where(MESSAGE.c.conversation_id == cid, MESSAGE.c.visibility == "public")
-            .order_by(MESSAGE.c.created_at)
-            .limit(1)
-        ).scalar_one()
-    with opened_engine(db_url) as engine, transaction(engine) as connection:
-        connection.execute(
-            update(SCAN_RESULT)
-            .where(SCAN_RESULT.c.conversation_id == cid, SCAN_RESULT.c.scanner == scanner)
-            .values(found=json.dumps({mid: ["card:card ••••0000"]}))
-        )
+    _plant(db_url, cid, scanner)
     planted = pipeline.run_check(POLICIES, db=db_url, start=START, end=END, workers=workers)
-    exposure = next(c for c in _controls(planted) if c["type"] == "sensitive_data_exposure")
-    before = next(c for c in _controls(first) if c["type"] == "sensitive_data_exposure")
+    exposure, before = _exposure(_controls(planted)), _exposure(_controls(first))
     assert exposure["nonconforming"] == before["nonconforming"] + 1
 
     # a new message in that conversation: scanned again, the planted row replaced
@@ -144,10 +152,30 @@ def test_a_repeated_check_reads_what_the_first_kept(
     )
     pipeline.ingest_logs([log], db=db_url)
     later = pipeline.run_check(POLICIES, db=db_url, start=START, end=END, workers=workers)
-    exposure = next(c for c in _controls(later) if c["type"] == "sensitive_data_exposure")
+    exposure = _exposure(_controls(later))
     assert exposure["nonconforming"] == before["nonconforming"]
     fingerprint, found = _rows(db_url)[cid, scanner]
     assert found is None and fingerprint != rows[cid, scanner][0]
+
+
+def test_a_schedulers_first_check_reads_what_was_kept(tmp_path: Path, db_url: str) -> None:
+    """A scheduler's first check reads what an earlier check kept (a row planted where no
+    card was is counted); its later checks scan only what changed."""
+    _ingest(tmp_path, db_url)
+    first = pipeline.run_check(POLICIES, db=db_url, start=START, end=END)
+    cid, scanner = next(
+        (c, s)
+        for (c, s), (_, found) in _rows(db_url).items()
+        if s.startswith("sensitive") and found is None
+    )
+    _plant(db_url, cid, scanner)
+    state = IncrementalState()
+    before = _exposure(_controls(first))["nonconforming"]
+    for _ in range(2):
+        run, _ = pipeline.run_check_with_findings(
+            POLICIES, db=db_url, start=START, end=END, state=state
+        )
+        assert _exposure(_controls(run))["nonconforming"] == before + 1
 
 
 def test_a_purge_deletes_what_was_kept_of_the_conversations_it_blanks(
