@@ -8,15 +8,16 @@ calendars; it returns an `Outcome`. The check stage adds the control id, clauses
 from __future__ import annotations
 
 import hashlib
-import json
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
+from operator import attrgetter
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
+import orjson
 from pydantic import BaseModel
 
 from iso_social._version import __version__
@@ -26,7 +27,6 @@ from iso_social.domain import (
     Conversation,
     EvidenceItem,
     FirstReply,
-    Message,
     Outcome,
     ResponseFilter,
     Severity,
@@ -44,19 +44,20 @@ Found = Mapping[str, Sequence[str]]
 
 @dataclass(frozen=True, eq=False)
 class Scanner:
-    """A control's reading of message text: `read(message)` says what it finds in one message
-    (strings; empty when nothing, as for most messages), from the message's immutable fields
-    alone (text, direction, role, visibility) and the `settings` it was built with: the same
-    message always gives the same result, so a check may take it from what the store kept
-    (`Scans`). Bump `version` when `read` finds something else than before: the `key` (what
-    the store keeps the results under) changes with it, with the settings and with this
-    tool's version. `keep`: whether the store keeps the results at all; a scanner that reads
-    few messages with one pattern each (escalation words in customers' messages) runs faster
-    than its results are read back."""
+    """A control's reading of message text: `find(conversation)` says what it finds in each of
+    the conversation's messages (by message id, for the messages with a finding only, as
+    strings), from each message's own immutable fields (text, direction, role, visibility)
+    and the `settings` it was built with: the same message always gives the same result, so a
+    check may take it from what the store kept (`Scans`). It loops over the messages itself
+    (a call per message cost a first check a second). Bump `version` when `find` finds
+    something else than before: the `key` (what the store keeps the results under) changes
+    with it, with the settings and with this tool's version. `keep`: whether the store keeps
+    the results at all; a scanner that reads few messages with one pattern each (escalation
+    words in customers' messages) runs faster than its results are read back."""
 
     name: str
     settings: tuple[Any, ...]  # plain values whose repr is stable (str, int, tuples)
-    read: Callable[[Message], Sequence[str]]
+    find: Callable[[Conversation], dict[str, Sequence[str]]]
     version: int = 1
     keep: bool = True
 
@@ -67,14 +68,8 @@ class Scanner:
         return f"{self.name}/{self.version}/{hashlib.sha256(what).hexdigest()[:20]}"
 
     def scan(self, conversation: Conversation) -> dict[str, Sequence[str]]:
-        """What it finds in each of the conversation's messages, for those with a finding."""
-        read = self.read
-        found = {}
-        for message in conversation.messages:
-            hit = read(message)
-            if hit:
-                found[message.message_id] = hit
-        return found
+        """What it finds in the conversation's messages (`find`), for those with a finding."""
+        return self.find(conversation)
 
 
 def text_fingerprint(conversation: Conversation) -> str:
@@ -86,10 +81,11 @@ def text_fingerprint(conversation: Conversation) -> str:
     messages = conversation.messages
     if not messages:
         return "0"
-    length = sum([len(m.text) for m in messages])
+    length = sum(map(len, map(_TEXT, messages)))
     return f"{len(messages)} {length} {messages[-1].message_id}"
 
 
+_TEXT = attrgetter("text")
 # a row the store kept for a scanner and conversation: its fingerprint, and what was found
 # as JSON (`{message id: [...]}`), or None when nothing was
 KeptScan = tuple[str, str | None]
@@ -121,9 +117,9 @@ class Scans:
         kept = self._kept.setdefault(scanner.key, {})
         hit = kept.get(cid)
         if hit is not None and hit[0] == fingerprint:
-            return {} if hit[1] is None else json.loads(hit[1])
+            return {} if hit[1] is None else orjson.loads(hit[1])
         found = scanner.scan(conversation)
-        encoded = json.dumps(found, ensure_ascii=False, separators=(",", ":")) if found else None
+        encoded = orjson.dumps(found).decode("utf-8") if found else None  # compact, UTF-8
         kept[cid] = (fingerprint, encoded)  # a second control with the same scanner reuses it
         self.new.append((scanner.key, cid, fingerprint, encoded))
         return found

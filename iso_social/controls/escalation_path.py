@@ -14,6 +14,7 @@ The population is every case with a trigger or an escalation in the window.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, ClassVar
 
@@ -30,7 +31,7 @@ from iso_social.controls.base import (
     per_params,
     percent,
 )
-from iso_social.domain import Conversation, Direction, EvidenceItem, Message, Outcome, Status
+from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Status
 from iso_social.i18n import N_
 
 DEFAULT_WORDS = (
@@ -112,17 +113,21 @@ def _path(params: EscalationPathParams) -> tuple[dict[str, int], Scanner | None]
     patterns = [(str(i), _words(t.words)) for i, t in enumerate(params.triggers)]
     worded = [(index, pattern) for index, pattern in patterns if pattern is not None]
 
-    def read(message: Message) -> tuple[str, ...]:
-        """The triggers (by index) whose words a customer's message holds."""
-        if not message.is_customer_inbound:
-            return ()
-        return tuple(index for index, pattern in worded if pattern.search(message.text))
+    def find(conversation: Conversation) -> dict[str, Sequence[str]]:
+        """The triggers (by index) whose words each customer's message holds."""
+        found: dict[str, Sequence[str]] = {}
+        for message in conversation.messages:
+            if message.is_customer_inbound:
+                hits = [index for index, pattern in worded if pattern.search(message.text)]
+                if hits:
+                    found[message.message_id] = hits
+        return found
 
     if not worded:
         return rank, None
     settings = tuple(t.words for t in params.triggers)
     # one pattern over customers' messages: scanned faster than kept results are read back
-    return rank, Scanner("escalation_path", settings, read, keep=False)
+    return rank, Scanner("escalation_path", settings, find, keep=False)
 
 
 def _still_open(conversation: Conversation, resolved: datetime | None, moment: datetime) -> bool:

@@ -12,6 +12,7 @@ for your PIN") are not requests. Detection is by phrase lists, documented in doc
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, ClassVar
 
@@ -23,7 +24,6 @@ from iso_social.domain import (
     Conversation,
     Direction,
     EvidenceItem,
-    Message,
     Outcome,
     Visibility,
 )
@@ -81,20 +81,23 @@ def asks_for_data(text: str) -> bool:
     )
 
 
-def _read(message: Message) -> tuple[str, ...]:
-    """A public agent message asking for data: `private` when it sends the customer to a
-    private channel for it, else `public`; nothing for any other message."""
-    if (
-        message.direction is not Direction.OUTBOUND
-        or message.visibility is not Visibility.PUBLIC
-        or not asks_for_data(message.text)
-    ):
-        return ()
-    return ("private",) if PRIVATE.search(message.text) else ("public",)
+def _find(conversation: Conversation) -> dict[str, Sequence[str]]:
+    """Each public agent message asking for data: `private` when it sends the customer to a
+    private channel for it, else `public`."""
+    found: dict[str, Sequence[str]] = {}
+    for message in conversation.messages:
+        if (
+            message.direction is Direction.OUTBOUND
+            and message.visibility is Visibility.PUBLIC
+            and asks_for_data(message.text)
+        ):
+            found[message.message_id] = _PRIVATE if PRIVATE.search(message.text) else _PUBLIC
+    return found
 
 
+_PRIVATE, _PUBLIC = ("private",), ("public",)
 # the patterns are this module's own: a change to them is a new `version`
-SCANNER = Scanner("public_to_private_handoff", (), _read, version=1)
+SCANNER = Scanner("public_to_private_handoff", (), _find, version=1)
 
 
 class PublicToPrivateHandoffParams(BaseModel):

@@ -14,6 +14,7 @@ message in the conversation). Findings keep the detector and a masked value, nev
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Sequence
 from datetime import timedelta
 from operator import attrgetter
 from typing import Annotated, ClassVar, Literal
@@ -92,13 +93,16 @@ def _scanner(params: SensitiveDataExposureParams) -> Scanner:
     customers, agents = frozenset(params.detectors), frozenset(params.agent_detectors)
     allow, region = frozenset(params.allow), params.region
 
-    def read(message: Message) -> tuple[str, ...]:
-        if message.visibility is not Visibility.PUBLIC:
-            return ()
-        wanted = customers if message.direction is Direction.INBOUND else agents
-        return tuple(
-            f"{d.detector}:{d.masked}" for d in detect(message.text, wanted, region, allow)
-        )
+    def find(conversation: Conversation) -> dict[str, Sequence[str]]:
+        found: dict[str, Sequence[str]] = {}
+        for message in conversation.messages:
+            if message.visibility is not Visibility.PUBLIC:
+                continue
+            wanted = customers if message.direction is Direction.INBOUND else agents
+            detections = detect(message.text, wanted, region, allow)
+            if detections:
+                found[message.message_id] = [f"{d.detector}:{d.masked}" for d in detections]
+        return found
 
     settings = (
         sorted(customers),
@@ -107,7 +111,7 @@ def _scanner(params: SensitiveDataExposureParams) -> Scanner:
         sorted(allow),
         detector_versions(),
     )
-    return Scanner("sensitive_data_exposure", tuple(map(str, settings)), read)
+    return Scanner("sensitive_data_exposure", tuple(map(str, settings)), find)
 
 
 class SensitiveDataExposure:

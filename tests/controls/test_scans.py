@@ -4,6 +4,7 @@ while the conversation is as it was when it was scanned."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from iso_social.config import resource_dir
 from iso_social.controls import ControlInput, control_types
 from iso_social.controls.base import ReadsText, Scanner, Scans, text_fingerprint
 from iso_social.controls.sensitive_data_exposure import SensitiveDataExposureParams, _scanner
-from iso_social.domain import Conversation, Direction, Message, Visibility, Window
+from iso_social.domain import Conversation, Direction, Visibility, Window
 from iso_social.policy import load_policies
 from tests.conftest import T0, message
 
@@ -142,21 +143,25 @@ def test_a_scanner_key_names_its_settings_and_version() -> None:
     assert spain.key.startswith("sensitive_data_exposure/1/")
     assert spain.key == _scanner(SensitiveDataExposureParams()).key  # stable
 
-    def read(_: Message) -> tuple[str, ...]:
-        return ()
+    def find(_: Conversation) -> dict[str, Sequence[str]]:
+        return {}
 
-    one, two = Scanner("x", ("a",), read), Scanner("x", ("a",), read, version=2)
+    one, two = Scanner("x", ("a",), find), Scanner("x", ("a",), find, version=2)
     assert one.key != two.key
 
 
 def test_a_scanner_not_kept_is_scanned_and_never_noted() -> None:
     seen: list[str] = []
 
-    def read(m: Message) -> tuple[str, ...]:
-        seen.append(m.message_id)
-        return ("hit",) if m.direction is Direction.INBOUND else ()
+    def find(conversation: Conversation) -> dict[str, Sequence[str]]:
+        seen.extend(m.message_id for m in conversation.messages)
+        return {
+            m.message_id: ("hit",)
+            for m in conversation.messages
+            if m.direction is Direction.INBOUND
+        }
 
-    scanner = Scanner("words", (), read, keep=False)
+    scanner = Scanner("words", (), find, keep=False)
     conversation = _conversation("c1", [(0, True, 5, True), (5, False, 6, True)])
     scans = Scans({})
     assert scans.found(scanner, conversation) == {"c1-m0": ("hit",)}
