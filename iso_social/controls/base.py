@@ -114,14 +114,17 @@ class Scans:
         fingerprint = self._fingerprints.get(cid)
         if fingerprint is None:
             fingerprint = self._fingerprints[cid] = text_fingerprint(conversation)
-        kept = self._kept.setdefault(scanner.key, {})
+        key = scanner.key
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = self._kept[key] = {}
         hit = kept.get(cid)
         if hit is not None and hit[0] == fingerprint:
             return {} if hit[1] is None else orjson.loads(hit[1])
         found = scanner.scan(conversation)
         encoded = orjson.dumps(found).decode("utf-8") if found else None  # compact, UTF-8
         kept[cid] = (fingerprint, encoded)  # a second control with the same scanner reuses it
-        self.new.append((scanner.key, cid, fingerprint, encoded))
+        self.new.append((key, cid, fingerprint, encoded))
         return found
 
 
