@@ -329,10 +329,11 @@ def _read_inputs(
         conversations = state.loaded.ordered()
         if not first:  # only what changed is assessed: scanned, not worth keeping
             return _Inputs(conversations, state.calls.calls)
-        scans = Scans(kept_scans(connection, _ids(conversations), scanner_keys(controls)))
+        scanners = scanner_keys(controls)
+        scans = Scans(kept_scans(connection, scanners, _ids(conversations), window))
         return _Inputs(conversations, state.calls.calls, scans=scans)
     conversations = repository.conversations_in(connection, window)
-    scans = Scans(kept_scans(connection, _ids(conversations), scanner_keys(controls)))
+    scans = Scans(kept_scans(connection, scanner_keys(controls), _ids(conversations), window))
     return _Inputs(conversations, repository.calls_in(connection, window), scans=scans)
 
 
@@ -374,7 +375,8 @@ def _evaluate(
         with engine.connect() as connection:
             read.conversations = repository.conversations_in(connection, window)
             read.calls = repository.calls_in(connection, window)
-            read.scans = Scans(kept_scans(connection, _ids(read.conversations), read.scanners))
+            ids = _ids(read.conversations)
+            read.scans = Scans(kept_scans(connection, read.scanners, ids, window))
     # `workers=0` splits by conversation or not at all: sharing whole controls among workers
     # may hold the window's memory once a worker, which only an explicit number asks for
     return evaluate_policy(
@@ -402,7 +404,8 @@ def _read_run(
     stays the parent's)."""
     with opened_engine(db) as engine, engine.connect() as connection:
         conversations = repository.conversations_in(connection, window, between=between)
-        return conversations, Scans(kept_scans(connection, _ids(conversations), scanners))
+        kept = kept_scans(connection, scanners, _ids(conversations), window, between)
+        return conversations, Scans(kept)
 
 
 def _keep_scans(db: str, rows: list[tuple[str, str, str, str | None]]) -> None:

@@ -10,13 +10,15 @@ conversations it blanks (`iso_social.evidence.retention`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from iso_social.store.repository import IN_CHUNK, copy_rows
-from iso_social.store.tables import SCAN_RESULT
+from iso_social.domain import Window
+from iso_social.store.repository import IN_CHUNK, copy_rows, id_order, window_filter
+from iso_social.store.tables import CONVERSATION, SCAN_RESULT
 
 _COLUMNS = ("conversation_id", "scanner", "fingerprint", "found")
 _REPLACE = (
@@ -30,29 +32,51 @@ _UPSERT = (
 
 
 def kept_scans(
-    connection: Connection, conversations: Iterable[str], scanners: Iterable[str]
+    connection: Connection,
+    scanners: Iterable[str],
+    conversations: Sequence[str],
+    window: Window,
+    between: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, dict[str, tuple[str, str | None]]]:
-    """The kept rows of the named conversations (ids) for each of `scanners` (keys): by
-    scanner key, then conversation id, the fingerprint and what was found (JSON, or None for
-    nothing). Read by the ids in chunks, each a search of the table's primary key: joining the
-    conversation table to select the window's rows again cost three times as much."""
+    """The kept rows of the window's conversations as `conversations_in` read them (their
+    ids, and the window and `between` it was given) for each of `scanners` (keys): by scanner
+    key, then conversation id, the fingerprint and what was found (JSON, or None for nothing).
+
+    SQLite reads them by the ids, in chunks, each a search of the table's primary key
+    (selecting the window's conversations again to join them took three times as long);
+    PostgreSQL joins the window's conversations (a hash join: 0.4 s for a million messages'
+    window, against 2.1 s for the ids in lists)."""
     keys = sorted(set(scanners))
     kept: dict[str, dict[str, tuple[str, str | None]]] = {key: {} for key in keys}
     if not keys:
         return kept
+    if connection.dialect.name != "sqlite":
+        scan, conv = SCAN_RESULT, CONVERSATION
+        where = window_filter(window) & scan.c.scanner.in_(keys)
+        low, high = between
+        if low is not None:
+            where &= id_order(connection) >= low
+        if high is not None:
+            where &= id_order(connection) < high
+        query = (
+            select(scan.c.scanner, scan.c.conversation_id, scan.c.fingerprint, scan.c.found)
+            .join(conv, conv.c.conversation_id == scan.c.conversation_id)
+            .where(where)
+        )
+        for scanner, cid, fingerprint, found in connection.execute(query):
+            kept[scanner][cid] = (fingerprint, found)
+        return kept
     ids = list(conversations)
-    sqlite = connection.dialect.name == "sqlite"
-    chunk, mark = (IN_CHUNK, "?") if sqlite else (20 * IN_CHUNK, "%s")
     driver = connection.connection.driver_connection  # rows as the driver gives them:
     assert driver is not None  # noqa: S101 (a connection in use has one)
     cursor = driver.cursor()  # SQLAlchemy's result rows doubled the cost of this read
     try:
-        for start in range(0, len(ids), chunk):
-            part = ids[start : start + chunk]
+        for start in range(0, len(ids), IN_CHUNK):
+            part = ids[start : start + IN_CHUNK]
             sql = (
                 "SELECT scanner, conversation_id, fingerprint, found FROM scan_result "  # noqa: S608 (placeholders only)
-                f"WHERE conversation_id IN ({', '.join([mark] * len(part))}) "
-                f"AND scanner IN ({', '.join([mark] * len(keys))})"
+                f"WHERE conversation_id IN ({', '.join('?' * len(part))}) "
+                f"AND scanner IN ({', '.join('?' * len(keys))})"
             )
             cursor.execute(sql, (*part, *keys))
             for scanner, cid, fingerprint, found in cursor.fetchall():
@@ -73,7 +97,13 @@ def keep_scans(connection: Connection, rows: Iterable[tuple[str, str, str, str |
     if not ordered:
         return 0
     if connection.dialect.name == "postgresql":
-        copy_rows(connection, SCAN_RESULT.name, _COLUMNS, ordered, _REPLACE)
+        # straight into the table when none is there yet (a first check: half the server's
+        # work), else through a staging table that replaces the stale rows
+        if (
+            copy_rows(connection, SCAN_RESULT.name, _COLUMNS, ordered, _REPLACE, direct=True)
+            is None
+        ):
+            copy_rows(connection, SCAN_RESULT.name, _COLUMNS, ordered, _REPLACE)
     else:
         connection.exec_driver_sql(_UPSERT, ordered)
     return len(ordered)
