@@ -120,7 +120,14 @@ class Scans:
             kept = self._kept[key] = {}
         hit = kept.get(cid)
         if hit is not None and hit[0] == fingerprint:
-            return {} if hit[1] is None else orjson.loads(hit[1])
+            if hit[1] is None:
+                return {}
+            try:
+                loaded = orjson.loads(hit[1])
+            except orjson.JSONDecodeError:
+                loaded = None  # not what a check writes (edited by hand?): scanned again
+            if isinstance(loaded, dict):
+                return loaded
         found = scanner.scan(conversation)
         encoded = orjson.dumps(found).decode("utf-8") if found else None  # compact, UTF-8
         kept[cid] = (fingerprint, encoded)  # a second control with the same scanner reuses it

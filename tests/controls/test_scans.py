@@ -125,6 +125,17 @@ def test_a_kept_row_is_what_the_control_reads() -> None:
     assert new == [(scanner.key, "c1", text_fingerprint(conversation), None)]
 
 
+def test_a_kept_row_that_is_not_what_a_check_writes_is_scanned_again() -> None:
+    conversation = _conversation("c1", [(0, True, 0, True)])  # a card
+    params = SensitiveDataExposureParams()
+    scanner = _scanner(params)
+    for broken in ("{not json", "[1, 2]", '"text"'):
+        scans = Scans({scanner.key: {"c1": (text_fingerprint(conversation), broken)}})
+        found = scans.found(scanner, conversation)
+        assert found == {"c1-m0": ["card:card ••••1111"]}
+        assert [row[1:3] for row in scans.new] == [("c1", text_fingerprint(conversation))]
+
+
 def test_the_fingerprint_changes_with_a_message_more_or_a_purge() -> None:
     conversation = _conversation("c1", [(0, True, 0, True), (10, False, 3, True)])
     longer = _conversation("c1", [(0, True, 0, True), (10, False, 3, True), (20, True, 6, True)])
