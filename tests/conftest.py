@@ -7,7 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,25 @@ def message(
         text=text,
         automated=automated,
     )
+
+
+def written_conversation(
+    cid: str, steps: Iterable[tuple[float, bool, str, Visibility]], prefix: str = ""
+) -> Conversation:
+    """A conversation of messages written at `T0` plus minutes: (minutes, inbound, text,
+    visibility) each, ids `{prefix}m0`, `{prefix}m1`... in the order given."""
+    messages = tuple(
+        message(
+            f"{prefix}m{i}",
+            T0 + timedelta(minutes=minutes),
+            conversation_id=cid,
+            inbound=inbound,
+            text=text,
+            visibility=visibility,
+        )
+        for i, (minutes, inbound, text, visibility) in enumerate(steps)
+    )
+    return Conversation(cid, messages[0].channel, messages)
 
 
 @pytest.fixture

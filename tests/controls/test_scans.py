@@ -19,7 +19,7 @@ from iso_social.controls.base import ReadsText, Scanner, Scans, text_fingerprint
 from iso_social.controls.sensitive_data_exposure import SensitiveDataExposureParams, _scanner
 from iso_social.domain import Conversation, Direction, Visibility, Window
 from iso_social.policy import load_policies
-from tests.conftest import T0, message
+from tests.conftest import T0, written_conversation
 
 WINDOW = Window(T0 - timedelta(days=1), T0 + timedelta(days=3))
 TEXTS = (
@@ -42,18 +42,12 @@ TEXT_CONTROLS = [
 
 
 def _conversation(cid: str, steps: list[tuple[int, bool, int, bool]]) -> Conversation:
-    messages = tuple(
-        message(
-            f"{cid}-m{i}",
-            T0 + timedelta(minutes=minutes),
-            conversation_id=cid,
-            inbound=inbound,
-            text=TEXTS[text],
-            visibility=Visibility.PUBLIC if public else Visibility.PRIVATE,
-        )
-        for i, (minutes, inbound, text, public) in enumerate(sorted(steps))
-    )
-    return Conversation(cid, messages[0].channel, messages)
+    """Messages at minutes from `T0`, inbound or not, with `TEXTS[n]`, public or private."""
+    written = [
+        (minutes, inbound, TEXTS[text], Visibility.PUBLIC if public else Visibility.PRIVATE)
+        for minutes, inbound, text, public in sorted(steps)
+    ]
+    return written_conversation(cid, written, prefix=f"{cid}-")
 
 
 steps = st.lists(

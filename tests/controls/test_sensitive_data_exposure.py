@@ -30,24 +30,14 @@ from iso_social.controls.sensitive_data_exposure import (
 )
 from iso_social.domain import Conversation, Direction, Message, Verdict, Visibility, Window
 from iso_social.policy import load_policy
-from tests.conftest import T0, message
+from tests.conftest import T0, message, written_conversation
 
 WINDOW = Window(T0 - timedelta(days=1), T0 + timedelta(days=2))
 CARD, DNI = "4111 1111 1111 1111", "12345678Z"
 
 
 def conversation(*steps: tuple[float, bool, str, Visibility]) -> Conversation:
-    messages = tuple(
-        message(
-            f"m{i}",
-            T0 + timedelta(minutes=minutes),
-            inbound=inbound,
-            text=text,
-            visibility=visibility,
-        )
-        for i, (minutes, inbound, text, visibility) in enumerate(steps)
-    )
-    return Conversation("c1", messages[0].channel, messages)
+    return written_conversation("c1", steps)
 
 
 PUBLIC, PRIVATE = Visibility.PUBLIC, Visibility.PRIVATE
