@@ -63,9 +63,11 @@ class Scanner:
 
     @cached_property
     def key(self) -> str:
-        """`name/version/digest` of what the results depend on."""
+        """`name/version/iso-social's version/digest of the settings`: what the results depend
+        on (a retention purge deletes the rows another version of iso-social kept)."""
         what = repr((__version__, self.name, self.version, self.settings)).encode("utf-8")
-        return f"{self.name}/{self.version}/{hashlib.sha256(what).hexdigest()[:20]}"
+        digest = hashlib.sha256(what).hexdigest()[:20]
+        return f"{self.name}/{self.version}/{__version__}/{digest}"
 
     def scan(self, conversation: Conversation) -> dict[str, Sequence[str]]:
         """What it finds in the conversation's messages (`find`), for those with a finding."""

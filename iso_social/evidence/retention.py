@@ -5,7 +5,8 @@ is kept for good: it holds identifiers and measured values, not customer text, a
 would break the chain. Conversation *content* (message text and author handles), callers' numbers
 and the raw text of rejected records are personal data: `purge_content` blanks them once they are
 older than the retention period (with what the text scanners kept of those conversations,
-which holds masked values). Identifiers and timestamps stay, so earlier runs still verify
+which holds masked values, and what another version of iso-social kept, which no check of
+this one reads). Identifiers and timestamps stay, so earlier runs still verify
 and later runs still measure response times. On SQLite the purge turns `secure_delete` on for its
 connection, so the old text does not linger in freed pages of the file.
 """
@@ -17,9 +18,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select, update
 
+from iso_social._version import __version__
 from iso_social.domain import now_utc
 from iso_social.store.database import create_schema, transaction
-from iso_social.store.scans import forget_scans
+from iso_social.store.scans import forget_other_versions, forget_scans
 from iso_social.store.tables import CALL, CONVERSATION, INGEST, MESSAGE, PURGED_AUTHOR, REJECT
 
 
@@ -72,4 +74,5 @@ def purge_content(engine: Engine, cutoff: datetime, *, dry_run: bool = False) ->
                 update(CALL).where(*calls_where).values(customer=PURGED_AUTHOR, purged_at=now)
             ).rowcount
             forget_scans(connection, old)  # what scanners found there: masked values
+            forget_other_versions(connection, __version__)  # no check of this version reads them
     return PurgeResult(cutoff, int(conversations), int(messages), int(rejections), int(calls))

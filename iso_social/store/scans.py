@@ -109,6 +109,17 @@ def keep_scans(connection: Connection, rows: Iterable[tuple[str, str, str, str |
     return len(ordered)
 
 
+def forget_other_versions(connection: Connection, version: str) -> int:
+    """Delete the rows kept under another version of iso-social than `version` (a scanner's
+    key names it: `name/scanner version/iso-social version/digest`): no check of this version
+    reads them; the rows deleted."""
+    pattern = "%/" + version.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+    result = connection.execute(
+        SCAN_RESULT.delete().where(SCAN_RESULT.c.scanner.not_like(pattern, escape="\\"))
+    )
+    return int(result.rowcount)
+
+
 def forget_scans(connection: Connection, conversations: Any) -> int:
     """Delete the rows of the conversations selected by `conversations` (a query of their ids);
     the rows deleted."""

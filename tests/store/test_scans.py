@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from iso_social import pipeline
+from iso_social._version import __version__
 from iso_social.check import IncrementalState
 from iso_social.config import resource_dir
 from iso_social.controls.base import Scanner
@@ -201,8 +202,17 @@ def test_a_purge_deletes_what_was_kept_of_the_conversations_it_blanks(
 ) -> None:
     _ingest(tmp_path, db_url)
     pipeline.run_check(POLICIES, db=db_url, start=START, end=END)
-    before = len(_rows(db_url))
+    rows = _rows(db_url)
+    assert all(f"/{__version__}/" in scanner for _, scanner in rows)
     cutoff = START + timedelta(days=10)
+    with opened_engine(db_url) as engine, transaction(engine) as connection:
+        recent = connection.execute(  # a conversation the purge keeps
+            select(func.min(CONVERSATION.c.conversation_id)).where(
+                CONVERSATION.c.last_activity_at >= cutoff
+            )
+        ).scalar_one()
+        # what another version of iso-social kept (an upgrade changes every key)
+        keep_scans(connection, [("sensitive_data_exposure/1/0.0.9/abc", recent, "1 2 x", None)])
     with opened_engine(db_url) as engine:
         result = purge_content(engine, cutoff)
         assert result.conversations > 0
@@ -219,4 +229,7 @@ def test_a_purge_deletes_what_was_kept_of_the_conversations_it_blanks(
                 )
             ).scalar_one()
     assert old == 0
-    assert 0 < len(_rows(db_url)) < before
+    after = _rows(db_url)
+    assert 0 < len(after) < len(rows)
+    assert (recent, "sensitive_data_exposure/1/0.0.9/abc") not in after
+    assert all(f"/{__version__}/" in scanner for _, scanner in after)
