@@ -8,6 +8,7 @@ calendars; it returns an `Outcome`. The check stage adds the control id, clauses
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -51,9 +52,10 @@ class Scanner:
     check may take it from what the store kept (`Scans`). It loops over the messages itself
     (a call per message cost a first check a second). Bump `version` when `find` finds
     something else than before: the `key` (what the store keeps the results under) changes
-    with it, with the settings and with this tool's version. `keep`: whether the store keeps
-    the results at all; a scanner that reads few messages with one pattern each (escalation
-    words in customers' messages) runs faster than its results are read back."""
+    with it, with the settings, with this tool's version and with Python's Unicode data.
+    `keep`: whether the store keeps the results at all; a scanner that reads few messages with
+    one pattern each (escalation words in customers' messages) runs faster than its results
+    are read back."""
 
     name: str
     settings: tuple[Any, ...]  # plain values whose repr is stable (str, int, tuples)
@@ -65,7 +67,10 @@ class Scanner:
     def key(self) -> str:
         """`name/version/iso-social's version/digest of the settings`: what the results depend
         on (a retention purge deletes the rows another version of iso-social kept)."""
-        what = repr((__version__, self.name, self.version, self.settings)).encode("utf-8")
+        # Python's Unicode data decides what \w, \b and str.lower see in other scripts
+        what = repr(
+            (__version__, unicodedata.unidata_version, self.name, self.version, self.settings)
+        ).encode("utf-8")
         digest = hashlib.sha256(what).hexdigest()[:20]
         return f"{self.name}/{self.version}/{__version__}/{digest}"
 
