@@ -11,7 +11,11 @@ their counts, minus those of `--types none` (imports and loading alone):
     python benchmarks/controls.py --every 8            # once, to make the sample
     valgrind --tool=callgrind python benchmarks/controls.py --every 8 --types escalation_path
 
-Run: python benchmarks/controls.py [--messages N] [--seed S] [--every K] [--types T1,T2]
+With `--kept` the text scanners' findings are taken as a repeated check takes them from the
+store (`Scans`; noted by an untimed first pass, held in memory: the store's read of them is
+`run.py`'s to time), not scanned.
+
+Run: python benchmarks/controls.py [--messages N] [--seed S] [--every K] [--types T1,T2] [--kept]
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--every", type=int, default=1, help="evaluate every K-th conversation")
     parser.add_argument("--types", default="", help="only these control types (comma-separated)")
+    parser.add_argument("--kept", action="store_true", help="read the scanners' findings as kept")
     args = parser.parse_args()
     from iso_social.check import evaluate_control
     from iso_social.config import resource_dir
@@ -86,14 +91,36 @@ def main() -> None:
         f"read in {seconds:.2f} s"
     )
     wanted = set(filter(None, args.types.split(",")))
-    for policy in sorted(load_policies([resource_dir("policies")]), key=lambda p: p.document.id):
-        for control in policy.controls:
-            if wanted and control.spec.type not in wanted:
-                continue
-            start = time.perf_counter()
-            evaluate_control(control, policy, Window(*WINDOW), conversations, calls)
-            elapsed = time.perf_counter() - start
-            print(f"  {control.spec.id:12s} {control.spec.type:28s} {elapsed:6.2f} s")
+    policies = sorted(load_policies([resource_dir("policies")]), key=lambda p: p.document.id)
+    jobs = [
+        (policy, control)
+        for policy in policies
+        for control in policy.controls
+        if not wanted or control.spec.type in wanted
+    ]
+    scans = kept_scans(jobs, conversations, calls) if args.kept else None
+    for policy, control in jobs:
+        start = time.perf_counter()
+        evaluate_control(control, policy, Window(*WINDOW), conversations, calls, scans=scans)
+        elapsed = time.perf_counter() - start
+        print(f"  {control.spec.id:12s} {control.spec.type:28s} {elapsed:6.2f} s")
+
+
+def kept_scans(jobs: list[Any], conversations: list[Any], calls: list[Any]) -> Any:
+    """The scanners' findings in the conversations as a repeated check reads them (`Scans`
+    over what a first, untimed pass noted, as the store keeps them: JSON)."""
+    from iso_social.check import evaluate_control
+    from iso_social.controls.base import Scans
+    from iso_social.domain import Window
+
+    first = Scans({})
+    for policy, control in jobs:
+        evaluate_control(control, policy, Window(*WINDOW), conversations, calls, scans=first)
+    kept: dict[str, dict[str, Any]] = {}
+    for key, cid, fingerprint, found in first.new:
+        kept.setdefault(key, {})[cid] = (fingerprint, found)
+    print(f"  ({len(first.new):,} kept rows read: a scanner's findings in a conversation each)")
+    return Scans(kept)
 
 
 if __name__ == "__main__":
