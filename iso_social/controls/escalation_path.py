@@ -31,7 +31,7 @@ from iso_social.controls.base import (
     per_params,
     percent,
 )
-from iso_social.domain import Conversation, Direction, EvidenceItem, Outcome, Status
+from iso_social.domain import AuthorRole, Conversation, Direction, EvidenceItem, Outcome, Status
 from iso_social.i18n import N_
 
 DEFAULT_WORDS = (
@@ -101,6 +101,9 @@ class EscalationPathParams(BaseModel):
         return self
 
 
+_INBOUND, _CUSTOMER = Direction.INBOUND, AuthorRole.CUSTOMER
+
+
 def _words(words: tuple[str, ...]) -> Phrases | None:
     return Phrases.any_of(words) if words else None
 
@@ -112,12 +115,17 @@ def _path(params: EscalationPathParams) -> tuple[dict[str, int], Scanner | None]
     rank = {level: i for i, level in enumerate(params.levels)}
     patterns = [(str(i), _words(t.words)) for i, t in enumerate(params.triggers)]
     worded = [(index, pattern) for index, pattern in patterns if pattern is not None]
+    single, only = (worded[0][1], (worded[0][0],)) if len(worded) == 1 else (None, ())
 
     def find(conversation: Conversation) -> dict[str, Sequence[str]]:
         """The triggers (by index) whose words each customer's message holds."""
         found: dict[str, Sequence[str]] = {}
         for message in conversation.messages:
-            if message.is_customer_inbound:
+            if message.direction is _INBOUND and message.author_role is _CUSTOMER:
+                if single is not None:  # one trigger with words (the default): no list
+                    if single.search(message.text):
+                        found[message.message_id] = only
+                    continue
                 hits = [index for index, pattern in worded if pattern.search(message.text)]
                 if hits:
                     found[message.message_id] = hits

@@ -10,7 +10,12 @@ import pytest
 from pydantic import ValidationError
 
 from iso_social.controls import ControlInput
-from iso_social.controls.escalation_path import EscalationPath, EscalationPathParams
+from iso_social.controls.escalation_path import (
+    EscalationPath,
+    EscalationPathParams,
+    Trigger,
+    _path,
+)
 from iso_social.domain import Conversation, Escalation, Window
 from tests.conftest import T0
 
@@ -105,3 +110,25 @@ def test_words_count_only_inside_the_window(make_conversation: Make) -> None:
         ),
     )
     assert evaluate(before).population == 0
+
+
+def test_each_trigger_with_words_is_found_by_its_index(
+    make_conversation: Make,
+) -> None:
+    """One trigger with words, or several: a customer's message holding a trigger's words is
+    found under that trigger's index; an agent's is not read."""
+    base = make_conversation("c1", (0, "in"), (10, "out"), (20, "in"))
+    conversation = with_text(base, "I will call my lawyer")
+    messages = list(conversation.messages)
+    messages[1] = messages[1]._replace(text="our lawyer and the regulator")
+    messages[2] = messages[2]._replace(text="the regulator hears of this")
+    conversation = replace(conversation, messages=tuple(messages))
+    lawyer = Trigger(level="legal", words=("lawyer",))
+    regulator = Trigger(level="quality_manager", words=("regulator",))
+    age = Trigger(level="supervisor", after=timedelta(hours=48))
+    one = _path(EscalationPathParams(triggers=(age, lawyer)))[1]
+    two = _path(EscalationPathParams(triggers=(lawyer, age, regulator)))[1]
+    assert one is not None and two is not None
+    first, last = messages[0].message_id, messages[2].message_id
+    assert one.find(conversation) == {first: ("1",)}
+    assert {k: list(v) for k, v in two.find(conversation).items()} == {first: ["0"], last: ["2"]}
