@@ -208,11 +208,13 @@ def run_check(
     end: datetime | None = None,
     as_of: datetime | None = None,
     workers: int = 1,
+    rescan: bool = False,
 ) -> RecordedRun:
     """Evaluate every control over the window and record the run in the ledger (in `workers`
-    processes, see `check.evaluate_policy`)."""
+    processes, see `check.evaluate_policy`). With `rescan`, the text scanners read every
+    message again instead of what earlier checks kept, and keep what they find."""
     return run_check_with_findings(
-        policies, db=db, start=start, end=end, as_of=as_of, workers=workers
+        policies, db=db, start=start, end=end, as_of=as_of, workers=workers, rescan=rescan
     )[0]
 
 
@@ -225,6 +227,7 @@ def run_check_with_findings(
     as_of: datetime | None = None,
     state: IncrementalState | None = None,
     workers: int = 1,
+    rescan: bool = False,
 ) -> tuple[RecordedRun, list[Finding]]:
     """`run_check`, also returning the graded findings (with what the recorded document leaves
     out: population ids and items still within their deadline). With `state` (kept by the
@@ -235,7 +238,7 @@ def run_check_with_findings(
         with _many_objects(keep=state is not None):
             controls = [c for p in policies for c in p.controls]
             with engine.connect() as connection:
-                read = _read_inputs(connection, controls, window, state, workers)
+                read = _read_inputs(connection, controls, window, state, workers, rescan)
                 inputs = [
                     InputFile(
                         f.path, f.sha256, f.size, f.format, f.records_read, f.stored, f.rejected
@@ -299,6 +302,7 @@ def _read_inputs(
     window: Window,
     state: IncrementalState | None = None,
     workers: int = 1,
+    rescan: bool = False,
 ) -> _Inputs:
     """What the controls evaluate: the first replies the store pairs when every control is fed
     by them (`check.reply_needs`); where to cut the window's conversations into runs that
@@ -306,7 +310,9 @@ def _read_inputs(
     the calls are read while they count); else the window's conversations and calls (with
     `state`, only those that changed or arrived since the last check are read again), with
     what the store kept of the text scanners' findings in them (`Scans`; with `state`, for
-    its first check only: a later one scans only the conversations that changed)."""
+    its first check only: a later one scans only the conversations that changed; none with
+    `rescan`, which scans every conversation and keeps what it finds)."""
+    scanners = frozenset() if rescan else frozenset(scanner_keys(controls))
     needs = reply_needs(controls) if state is None else None
     if needs is not None:
         return _Inputs(
@@ -319,8 +325,7 @@ def _read_inputs(
             runs = processes * RUNS_PER_PROCESS
             cuts = repository.conversation_split(connection, window, runs, total)
             if cuts:
-                keys = frozenset(scanner_keys(controls))
-                return _Inputs(cuts=cuts, processes=processes, scanners=keys)
+                return _Inputs(cuts=cuts, processes=processes, scanners=scanners)
     if state is not None:
         first = state.loaded is None
         marks = repository.store_marks(connection)  # one read of them for both
@@ -329,11 +334,10 @@ def _read_inputs(
         conversations = state.loaded.ordered()
         if not first:  # only what changed is assessed: scanned, not worth keeping
             return _Inputs(conversations, state.calls.calls)
-        scanners = scanner_keys(controls)
         scans = Scans(kept_scans(connection, scanners, _ids(conversations), window))
         return _Inputs(conversations, state.calls.calls, scans=scans)
     conversations = repository.conversations_in(connection, window)
-    scans = Scans(kept_scans(connection, scanner_keys(controls), _ids(conversations), window))
+    scans = Scans(kept_scans(connection, scanners, _ids(conversations), window))
     return _Inputs(conversations, repository.calls_in(connection, window), scans=scans)
 
 

@@ -136,6 +136,14 @@ def check(
             "against this run (latest-1 is the run before this one).",
         ),
     ] = None,
+    rescan: Annotated[
+        bool,
+        typer.Option(
+            "--rescan",
+            help="Read every message's text again rather than what earlier checks kept of it "
+            "(and keep what is found): to re-perform the personal-data and hand-off scans.",
+        ),
+    ] = False,
     fail_on: Annotated[
         FailOn,
         typer.Option(
@@ -186,6 +194,7 @@ def check(
             end=parse_moment("--to", end),
             as_of=parse_moment("--as-of", as_of),
             workers=current.check_workers,
+            rescan=rescan,
         )
         comparison = pipeline.compare_with(current.db, run, compare) if compare else None
         color = fmt == "table" and output == "-" and sys.stdout.isatty()

@@ -176,6 +176,14 @@ def test_a_repeated_check_reads_what_the_first_kept(
     fingerprint, found = _rows(db_url)[cid, scanner]
     assert found is None and fingerprint != rows[cid, scanner][0]
 
+    # `check --rescan`: the texts read again, a planted row neither counted nor kept
+    _plant(db_url, cid, scanner)
+    again = pipeline.run_check(
+        POLICIES, db=db_url, start=START, end=END, workers=workers, rescan=True
+    )
+    assert _exposure(_controls(again))["nonconforming"] == before["nonconforming"]
+    assert _rows(db_url)[cid, scanner] == (fingerprint, None)
+
 
 def test_a_schedulers_first_check_reads_what_was_kept(tmp_path: Path, db_url: str) -> None:
     """A scheduler's first check reads what an earlier check kept (a row planted where no
