@@ -16,12 +16,13 @@ from sqlalchemy import func, insert, select, update
 
 from iso_social import pipeline
 from iso_social._version import __version__
-from iso_social.check import IncrementalState
+from iso_social.check import IncrementalState, evaluate_policy
 from iso_social.config import resource_dir
-from iso_social.controls.base import Scanner
+from iso_social.controls.base import Scanner, Scans
 from iso_social.domain import Window
 from iso_social.evidence.retention import purge_content
 from iso_social.policy import load_policies
+from iso_social.store import repository
 from iso_social.store.database import create_schema, opened_engine, transaction
 from iso_social.store.scans import keep_scans, kept_scans
 from iso_social.store.tables import CONVERSATION, MESSAGE, SCAN_RESULT
@@ -241,3 +242,23 @@ def test_a_purge_deletes_what_was_kept_of_the_conversations_it_blanks(
     assert 0 < len(after) < len(rows)
     assert (recent, "sensitive_data_exposure/1/0.0.9/abc") not in after
     assert all(f"/{__version__}/" in scanner for _, scanner in after)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="forks worker processes (Linux)")
+def test_controls_shared_among_processes_note_what_one_process_notes(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """Whole controls shared among forked workers (`workers=N` where a check is not split by
+    conversation): the workers' new findings come back to this process, as one process notes
+    them, and the findings are the same."""
+    _ingest(tmp_path, sqlite_url)
+    window = Window(START, END)
+    with opened_engine(sqlite_url) as engine, engine.connect() as connection:
+        conversations = repository.conversations_in(connection, window)
+        calls = repository.calls_in(connection, window)
+    alone, shared = Scans({}), Scans({})
+    expected = evaluate_policy(POLICIES, window, conversations, calls, scans=alone)
+    assert evaluate_policy(POLICIES, window, conversations, calls, workers=2, scans=shared) == (
+        expected
+    )
+    assert alone.new and sorted(set(shared.new)) == sorted(alone.new)
