@@ -334,10 +334,10 @@ def _read_inputs(
         conversations = state.loaded.ordered()
         if not first:  # only what changed is assessed: scanned, not worth keeping
             return _Inputs(conversations, state.calls.calls)
-        scans = Scans(kept_scans(connection, scanners, _ids(conversations), window))
+        scans = Scans(kept_scans(connection, scanners, conversations, window))
         return _Inputs(conversations, state.calls.calls, scans=scans)
     conversations = repository.conversations_in(connection, window)
-    scans = Scans(kept_scans(connection, scanners, _ids(conversations), window))
+    scans = Scans(kept_scans(connection, scanners, conversations, window))
     return _Inputs(conversations, repository.calls_in(connection, window), scans=scans)
 
 
@@ -379,8 +379,8 @@ def _evaluate(
         with engine.connect() as connection:
             read.conversations = repository.conversations_in(connection, window)
             read.calls = repository.calls_in(connection, window)
-            ids = _ids(read.conversations)
-            read.scans = Scans(kept_scans(connection, read.scanners, ids, window))
+            kept = kept_scans(connection, read.scanners, read.conversations, window)
+            read.scans = Scans(kept)
     # `workers=0` splits by conversation or not at all: sharing whole controls among workers
     # may hold the window's memory once a worker, which only an explicit number asks for
     return evaluate_policy(
@@ -408,7 +408,7 @@ def _read_run(
     stays the parent's)."""
     with opened_engine(db) as engine, engine.connect() as connection:
         conversations = repository.conversations_in(connection, window, between=between)
-        kept = kept_scans(connection, scanners, _ids(conversations), window, between)
+        kept = kept_scans(connection, scanners, conversations, window, between)
         return conversations, Scans(kept)
 
 
@@ -417,10 +417,6 @@ def _keep_scans(db: str, rows: list[tuple[str, str, str, str | None]]) -> None:
     (each run's rows in a transaction of their own: they hold whatever else happens)."""
     with opened_engine(db) as engine, transaction(engine) as connection:
         keep_scans(connection, rows)
-
-
-def _ids(conversations: Sequence[Conversation]) -> list[str]:
-    return [c.conversation_id for c in conversations]
 
 
 def check_comparable(db: str, reference: str) -> None:

@@ -475,12 +475,12 @@ def _moment_of(connection: Connection) -> Callable[[Any], datetime]:
     return lambda moment: moment.astimezone(UTC)
 
 
-def window_filter(window: Window) -> Any:
+def _in_window(window: Window) -> Any:
     conv = CONVERSATION
     return (conv.c.last_activity_at >= window.start) & (conv.c.first_activity_at < window.end)
 
 
-def id_order(connection: Connection) -> Any:
+def _id_order(connection: Connection) -> Any:
     """Conversation ids compared as Python compares strings (by code point): SQLite's binary
     collation does; PostgreSQL's default collation may not, "C" does (UTF-8 bytes sort in
     code point order)."""
@@ -488,11 +488,25 @@ def id_order(connection: Connection) -> Any:
     return column if connection.dialect.name == "sqlite" else column.collate("C")
 
 
+def run_filter(
+    connection: Connection, window: Window, between: tuple[str | None, str | None]
+) -> Any:
+    """The window's conversations (`_in_window`) with ids from `between[0]` (included) to
+    `between[1]` (excluded) where either is given: a run of `conversation_split`."""
+    where = _in_window(window)
+    low, high = between
+    if low is not None:
+        where &= _id_order(connection) >= low
+    if high is not None:
+        where &= _id_order(connection) < high
+    return where
+
+
 def conversation_count(connection: Connection, window: Window) -> int:
     """How many conversations have activity in the window."""
     return int(
         connection.execute(
-            select(func.count()).select_from(CONVERSATION).where(window_filter(window))
+            select(func.count()).select_from(CONVERSATION).where(_in_window(window))
         ).scalar_one()
     )
 
@@ -513,9 +527,9 @@ def conversation_split(
     numbered = (
         select(
             CONVERSATION.c.conversation_id,
-            func.row_number().over(order_by=id_order(connection)).label("position"),
+            func.row_number().over(order_by=_id_order(connection)).label("position"),
         )
-        .where(window_filter(window))
+        .where(_in_window(window))
         .subquery()
     )
     query = (
@@ -539,14 +553,9 @@ def conversations_in(
     `conversation_split`)."""
     conv = CONVERSATION
     wanted = [c.value for c in channels]
-    in_window = window_filter(window)
+    in_window = run_filter(connection, window, between)
     if wanted:
         in_window &= conv.c.channel.in_(wanted)
-    low, high = between
-    if low is not None:
-        in_window &= id_order(connection) >= low
-    if high is not None:
-        in_window &= id_order(connection) < high
     if ids is None:
         conversations = _read_conversations(connection, window, in_window)
     else:

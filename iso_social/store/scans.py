@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from iso_social.domain import Window
-from iso_social.store.repository import IN_CHUNK, copy_rows, id_order, window_filter
+from iso_social.domain import Conversation, Window
+from iso_social.store.repository import IN_CHUNK, copy_rows, run_filter
 from iso_social.store.tables import CONVERSATION, SCAN_RESULT
 
 _COLUMNS = ("conversation_id", "scanner", "fingerprint", "found")
@@ -34,13 +34,13 @@ _UPSERT = (
 def kept_scans(
     connection: Connection,
     scanners: Iterable[str],
-    conversations: Sequence[str],
+    conversations: Sequence[Conversation],
     window: Window,
     between: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, dict[str, tuple[str, str | None]]]:
-    """The kept rows of the window's conversations as `conversations_in` read them (their
-    ids, and the window and `between` it was given) for each of `scanners` (keys): by scanner
-    key, then conversation id, the fingerprint and what was found (JSON, or None for nothing).
+    """The kept rows of the window's conversations as `conversations_in` read them (with the
+    window and `between` it was given) for each of `scanners` (keys): by scanner key, then
+    conversation id, the fingerprint and what was found (JSON, or None for nothing).
 
     SQLite reads them by the ids, in chunks, each a search of the table's primary key
     (selecting the window's conversations again to join them took three times as long);
@@ -52,21 +52,15 @@ def kept_scans(
         return kept
     if connection.dialect.name != "sqlite":
         scan, conv = SCAN_RESULT, CONVERSATION
-        where = window_filter(window) & scan.c.scanner.in_(keys)
-        low, high = between
-        if low is not None:
-            where &= id_order(connection) >= low
-        if high is not None:
-            where &= id_order(connection) < high
         query = (
             select(scan.c.scanner, scan.c.conversation_id, scan.c.fingerprint, scan.c.found)
             .join(conv, conv.c.conversation_id == scan.c.conversation_id)
-            .where(where)
+            .where(run_filter(connection, window, between), scan.c.scanner.in_(keys))
         )
         for scanner, cid, fingerprint, found in connection.execute(query):
             kept[scanner][cid] = (fingerprint, found)
         return kept
-    ids = list(conversations)
+    ids = [c.conversation_id for c in conversations]
     driver = connection.connection.driver_connection  # rows as the driver gives them:
     assert driver is not None  # noqa: S101 (a connection in use has one)
     cursor = driver.cursor()  # SQLAlchemy's result rows doubled the cost of this read

@@ -19,7 +19,7 @@ from iso_social._version import __version__
 from iso_social.check import IncrementalState, evaluate_policy
 from iso_social.config import resource_dir
 from iso_social.controls.base import Scanner, Scans
-from iso_social.domain import Window
+from iso_social.domain import Channel, Conversation, Window
 from iso_social.evidence.retention import purge_content
 from iso_social.policy import load_policies
 from iso_social.store import repository
@@ -100,17 +100,16 @@ def test_kept_rows_are_read_by_conversation_and_replaced(db_url: str) -> None:
                 + [("s/1/a", "c0002", "2 9 n", '{"n":["y"]}')],  # the same key again: once
             )
         assert written == 2001
+        read = [Conversation(cid, Channel.TWITTER, ()) for cid in ids[:1500]]
         with engine.connect() as connection:
-            kept = kept_scans(
-                connection, ["s/1/a", "s/1/b", "s/1/c"], ids[:1500], Window(START, END)
-            )
+            kept = kept_scans(connection, ["s/1/a", "s/1/b", "s/1/c"], read, Window(START, END))
         assert len(kept["s/1/a"]) == 1500 and kept["s/1/c"] == {}
         assert kept["s/1/a"]["c0002"] == ("2 9 n", '{"n":["y"]}')
         assert kept["s/1/b"] == {"c0001": ("1 5 m", '{"m":["x"]}')}
         with transaction(engine) as connection:
             keep_scans(connection, [("s/1/a", "c0002", "3 12 o", None)])
         with engine.connect() as connection:
-            again = kept_scans(connection, ["s/1/a"], ["c0002"], Window(START, END))
+            again = kept_scans(connection, ["s/1/a"], read[2:3], Window(START, END))
         assert again["s/1/a"]["c0002"] == ("3 12 o", None)
 
 
