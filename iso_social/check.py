@@ -724,6 +724,18 @@ def _finding(control: Control, policy: Policy, window: Window, outcome: Outcome)
     )
 
 
+# what a check tells of its advance, for a person waiting at a terminal: the step ("evaluating
+# controls"), how many of its parts are done and how many there are (0 of 0: a step whose
+# parts are not counted)
+CheckProgress = Callable[[str, int, int], None]
+EVALUATING = "evaluating controls"  # the steps of the check's own: each control, or each run
+COUNTING_RUNS = "evaluating controls, run by run"
+
+
+def no_progress(step: str, done: int, total: int) -> None:
+    """Where a check's progress goes when nobody follows it."""
+
+
 def evaluate_policy(
     policies: Sequence[Policy],
     window: Window,
@@ -733,6 +745,7 @@ def evaluate_policy(
     workers: int = 1,
     replies: Replies | None = None,
     scans: Scans | None = None,
+    progress: CheckProgress = no_progress,
 ) -> list[Finding]:
     """Evaluate every control of every policy, in a stable order (policy id, control id), over
     the window's conversations and calls or, for first-response controls alone, the first
@@ -743,14 +756,21 @@ def evaluate_policy(
     With `workers` > 1 (and no incremental state, which lives in this process) the controls
     are shared among that many forked processes, largest population first; each finding is
     the one a single process would give. Where processes cannot be forked (not Linux) the
-    controls are evaluated here, one after the other."""
+    controls are evaluated here, one after the other. `progress` hears of each control
+    evaluated ("evaluating controls", done, of how many)."""
     jobs = _jobs(policies)
+    progress(EVALUATING, 0, len(jobs))
     if replies is not None:
-        findings = [evaluate_control(c, p, window, (), (), replies=replies) for p, c in jobs]
+        findings = []
+        for policy, control in jobs:
+            findings.append(evaluate_control(control, policy, window, (), (), replies=replies))
+            progress(EVALUATING, len(findings), len(jobs))
     elif state is None and workers > 1 and len(jobs) > 1 and _can_fork():
-        findings = _in_processes(jobs, window, conversations, calls, workers, scans or Scans())
+        findings = _in_processes(
+            jobs, window, conversations, calls, workers, scans or Scans(), progress
+        )
     else:
-        findings = _one_by_one(jobs, window, conversations, calls, state, scans)
+        findings = _one_by_one(jobs, window, conversations, calls, state, scans, progress)
     return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
 
 
@@ -766,14 +786,20 @@ def _one_by_one(
     calls: Sequence[Call],
     state: IncrementalState | None = None,
     scans: Scans | None = None,
+    progress: CheckProgress = no_progress,
 ) -> list[Finding]:
     """Each control in turn, in this process."""
     marks = marks_of(conversations, state) if state is not None else None
     selections: Selections = {}
-    return [
-        evaluate_control(c, p, window, conversations, calls, state, marks, selections, scans=scans)
-        for p, c in jobs
-    ]
+    findings = []
+    for policy, control in jobs:
+        findings.append(
+            evaluate_control(
+                control, policy, window, conversations, calls, state, marks, selections, scans=scans
+            )
+        )
+        progress(EVALUATING, len(findings), len(jobs))
+    return findings
 
 
 def _can_fork() -> bool:
@@ -796,6 +822,7 @@ def _in_processes(
     calls: Sequence[Call],
     workers: int,
     scans: Scans,
+    progress: CheckProgress = no_progress,
 ) -> list[Finding]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -817,9 +844,10 @@ def _in_processes(
             for finding, scanned in pool.map(_evaluate_job, order):
                 findings.append(finding)
                 scans.new += scanned
+                progress(EVALUATING, len(findings), len(jobs))
             return findings
     except BrokenProcessPool:  # a worker was killed (out of memory?): one process will do
-        return _one_by_one(jobs, window, conversations, calls, scans=scans)
+        return _one_by_one(jobs, window, conversations, calls, scans=scans, progress=progress)
     finally:
         del _SHARED
 
@@ -863,6 +891,7 @@ def evaluate_split(
     calls: Callable[[], Sequence[Call]],
     processes: int | None = None,
     keep: ScanKeeper | None = None,
+    progress: CheckProgress = no_progress,
 ) -> list[Finding] | None:
     """Evaluate every control (all `splits`) with the window's conversations cut at `cuts`
     into runs of ids, shared among `processes` forked workers (default: one a run): a worker
@@ -871,10 +900,11 @@ def evaluate_split(
     would give. Meanwhile this process evaluates the calls-only controls over the window's
     `calls()` (read only when there is such a control). Every worker reads only its runs, so
     no process holds the whole window. What a worker scanned anew in a run (its `Scans.new`)
-    it hands to `keep`, while the others still count. None when processes cannot be forked or
-    one died: the caller then reads the window itself."""
+    it hands to `keep`, while the others still count. `progress` hears of each run counted.
+    None when processes cannot be forked or one died: the caller then reads the window
+    itself."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     if not _can_fork():
@@ -890,7 +920,10 @@ def evaluate_split(
             min(processes or len(runs), len(runs)), mp_context=context
         ) as pool:
             counted = [pool.submit(_evaluate_run, index) for index in range(len(runs))]
+            progress(COUNTING_RUNS, 0, len(runs))
             by_calls = _evaluate_calls(jobs, window, calls)  # while the workers count
+            for done, _ in enumerate(as_completed(counted), start=1):
+                progress(COUNTING_RUNS, done, len(runs))
             parts = [future.result() for future in counted]
     except BrokenProcessPool:  # a worker was killed (out of memory?)
         return None
@@ -974,6 +1007,9 @@ def _evaluate_job(index: int) -> tuple[Finding, list[tuple[str, str, str, str | 
 
 
 __all__ = [
+    "COUNTING_RUNS",
+    "EVALUATING",
+    "CheckProgress",
     "IncrementalState",
     "Replies",
     "evaluate_control",
@@ -981,6 +1017,7 @@ __all__ = [
     "evaluate_split",
     "fingerprint",
     "grade",
+    "no_progress",
     "reply_needs",
     "scanner_keys",
     "splits",

@@ -24,11 +24,13 @@ from sqlalchemy.engine import Connection
 
 from iso_social._version import __version__
 from iso_social.check import (
+    CheckProgress,
     IncrementalState,
     Replies,
     evaluate_control,
     evaluate_policy,
     evaluate_split,
+    no_progress,
     reply_needs,
     scanner_keys,
     splits,
@@ -200,6 +202,12 @@ def _many_objects(*, keep: bool = False) -> Iterator[None]:
             gc.enable()
 
 
+# the steps of a check besides the evaluation's own (`check.EVALUATING`, `check.COUNTING_RUNS`)
+READING = "reading the window"
+KEEPING = "keeping what the text scanners found"
+RECORDING = "recording the run"
+
+
 def run_check(
     policies: Sequence[Policy],
     *,
@@ -209,12 +217,22 @@ def run_check(
     as_of: datetime | None = None,
     workers: int = 1,
     rescan: bool = False,
+    progress: CheckProgress | None = None,
 ) -> RecordedRun:
     """Evaluate every control over the window and record the run in the ledger (in `workers`
     processes, see `check.evaluate_policy`). With `rescan`, the text scanners read every
-    message again instead of what earlier checks kept, and keep what they find."""
+    message again instead of what earlier checks kept, and keep what they find. `progress`
+    hears of each step (`check.CheckProgress`): reading, evaluating (each control, or each
+    run of a split check), keeping the scanners' findings, recording."""
     return run_check_with_findings(
-        policies, db=db, start=start, end=end, as_of=as_of, workers=workers, rescan=rescan
+        policies,
+        db=db,
+        start=start,
+        end=end,
+        as_of=as_of,
+        workers=workers,
+        rescan=rescan,
+        progress=progress,
     )[0]
 
 
@@ -228,16 +246,19 @@ def run_check_with_findings(
     state: IncrementalState | None = None,
     workers: int = 1,
     rescan: bool = False,
+    progress: CheckProgress | None = None,
 ) -> tuple[RecordedRun, list[Finding]]:
     """`run_check`, also returning the graded findings (with what the recorded document leaves
     out: population ids and items still within their deadline). With `state` (kept by the
     caller between runs) the check is incremental and its results are those of a full one."""
+    told = progress or no_progress
     with opened_engine(db) as engine:
         create_schema(engine)
         window = resolve_window(engine, start, end, as_of)
         with _many_objects(keep=state is not None):
             controls = [c for p in policies for c in p.controls]
             with engine.connect() as connection:
+                told(READING, 0, 0)
                 read = _read_inputs(connection, controls, window, state, workers, rescan)
                 inputs = [
                     InputFile(
@@ -245,11 +266,13 @@ def run_check_with_findings(
                     )
                     for f in repository.ingested_files(connection)
                 ]
-            findings = _evaluate(engine, db, policies, window, read, state, workers)
+            findings = _evaluate(engine, db, policies, window, read, state, workers, told)
             if read.scans.new:  # what the text scanners found, for the next check to reuse
+                told(KEEPING, 0, 0)
                 with transaction(engine) as connection:
                     keep_scans(connection, read.scans.new)
             del read
+            told(RECORDING, 0, 0)
             created = now_utc()
             run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
             document = build_document(
@@ -365,6 +388,7 @@ def _evaluate(
     read: _Inputs,
     state: IncrementalState | None,
     workers: int,
+    progress: CheckProgress,
 ) -> list[Finding]:
     """Every control evaluated over what `_read_inputs` read: split among workers by
     conversation when it cut the window (which reads the window here if no worker process
@@ -373,9 +397,12 @@ def _evaluate(
         reader = functools.partial(_read_run, db, window, read.scanners)
         calls = functools.partial(_read_calls, engine, window)
         keep = functools.partial(_keep_scans, db)
-        findings = evaluate_split(policies, window, read.cuts, reader, calls, read.processes, keep)
+        findings = evaluate_split(
+            policies, window, read.cuts, reader, calls, read.processes, keep, progress
+        )
         if findings is not None:
             return findings
+        progress(READING, 0, 0)
         with engine.connect() as connection:
             read.conversations = repository.conversations_in(connection, window)
             read.calls = repository.calls_in(connection, window)
@@ -392,6 +419,7 @@ def _evaluate(
         workers or 1,
         read.replies,
         read.scans,
+        progress,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ import typer
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
-from iso_social.cli._options import DbOpt, parse_moment, plural, settings
+from iso_social.cli._options import DbOpt, parse_moment, plural, settings, shows_progress
 
 MAX_LISTED_REJECTIONS = 20
 
@@ -23,7 +22,7 @@ MAX_LISTED_REJECTIONS = 20
 @contextmanager
 def progress_bar(*, enabled: bool) -> Iterator[Callable[[str, int], None] | None]:
     """A progress bar on stderr for a person at a terminal; nothing in CI or when piped."""
-    if not enabled or not sys.stderr.isatty() or os.environ.get("CI", "").lower() == "true":
+    if not enabled:
         yield None
         return
     from rich.console import Console
@@ -171,7 +170,7 @@ def ingest(
     from iso_social.clock import parse_duration
     from iso_social.errors import ConfigError
 
-    with error_boundary(), progress_bar(enabled=not quiet) as progress:
+    with error_boundary(), progress_bar(enabled=shows_progress(quiet=quiet)) as progress:
         moment = parse_moment("--date", day)
         on_day = moment.date() if moment else None
         try:

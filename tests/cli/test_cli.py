@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -106,6 +107,66 @@ def test_fail_on_never_and_env_var(runner: CliRunner, demo_db: str) -> None:
         app, ["check", "--db", demo_db, *WINDOW], env={"ISO_SOCIAL_FAIL_ON": "never"}
     )
     assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("quiet", "terminal", "ci", "shown"),
+    [
+        (False, True, None, True),
+        (True, True, None, False),  # --quiet
+        (False, False, None, False),  # stderr to a file or a pipe
+        (False, True, "true", False),  # CI logs keep no bar
+        (False, True, "false", True),
+    ],
+)
+def test_progress_is_drawn_only_for_a_person_at_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, quiet: bool, terminal: bool, ci: str | None, shown: bool
+) -> None:
+    from iso_social.cli import _options
+
+    monkeypatch.setattr(_options.sys.stderr, "isatty", lambda: terminal)
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    assert _options.shows_progress(quiet=quiet) is shown
+
+
+def test_check_with_its_progress_drawn_gives_the_same_results(
+    runner: CliRunner, demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The display draws on stderr only: stdout, the summary and the exit code are those of a
+    check without it (`--quiet`)."""
+    from iso_social.cli import check as check_command
+
+    quiet = runner.invoke(app, ["check", "--db", demo_db, *WINDOW, "-f", "json", "--quiet"])
+    drawn: list[tuple[str, int, int]] = []
+    real_display = check_command.progress_display
+
+    def display(*, enabled: bool) -> Any:
+        assert enabled
+        return real_display(enabled=enabled)
+
+    monkeypatch.setattr(check_command, "shows_progress", lambda *, quiet: not quiet)
+    monkeypatch.setattr(check_command, "progress_display", display)
+    real_check = pipeline.run_check
+
+    def heard(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+        assert callable(progress)  # the display's
+
+        def both(*step: Any) -> None:
+            drawn.append(step)
+            progress(*step)
+
+        return real_check(*args, progress=both, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_check", heard)
+    shown = runner.invoke(app, ["check", "--db", demo_db, *WINDOW, "-f", "json"])
+    assert shown.exit_code == quiet.exit_code == 1
+    first, second = json.loads(quiet.stdout), json.loads(shown.stdout)
+    assert first["controls"] == second["controls"]
+    assert "1 major nonconformity" in shown.stderr
+    assert drawn[0][0] == pipeline.READING and drawn[-1][0] == pipeline.RECORDING
 
 
 def test_policy_typo_exits_2_naming_file_line_and_field(
