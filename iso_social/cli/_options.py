@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -46,12 +45,6 @@ class FailOn(StrEnum):
     minor = "minor"
     observation = "observation"
     never = "never"
-
-
-def shows_progress(*, quiet: bool) -> bool:
-    """Whether a command draws its progress on stderr: for a person at a terminal, not with
-    `--quiet`, in CI (`CI=true`) or when stderr goes to a file or a pipe."""
-    return not quiet and sys.stderr.isatty() and os.environ.get("CI", "").lower() != "true"
 
 
 def settings(db: str | None = None) -> Settings:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -19,12 +17,9 @@ from iso_social.cli._options import (
     parse_moment,
     plural,
     settings,
-    shows_progress,
     write_output,
 )
-
-if TYPE_CHECKING:
-    from iso_social.check import CheckProgress
+from iso_social.cli._progress import shows_progress, step_display
 
 _GRAVITY = {FailOn.major: 3, FailOn.minor: 2, FailOn.observation: 1, FailOn.never: 99}
 
@@ -194,7 +189,7 @@ def check(
             check_writable(option, path)
         if compare:
             pipeline.check_comparable(current.db, compare)
-        with progress_display(enabled=shows_progress(quiet=quiet)) as progress:
+        with step_display(enabled=shows_progress(quiet=quiet)) as progress:
             run = pipeline.run_check(
                 load_policies(policies or [current.policies_dir]),
                 db=current.db,
@@ -224,41 +219,6 @@ def check(
 
 
 CHECK_FORMATS = ("table", "json", "junit", "markdown", "csv", "oscal")
-
-
-@contextmanager
-def progress_display(*, enabled: bool) -> Iterator[CheckProgress | None]:
-    """The check's steps on stderr as it goes (a large window takes a while): the step, its
-    parts done of how many when it counts them, the time so far; gone when the check ends.
-    Nothing when not `enabled` (`shows_progress`)."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    display = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[parts]}"),
-        TimeElapsedColumn(),
-        transient=True,
-        console=Console(stderr=True),
-    )
-    task = display.add_task("starting", total=None, parts="")
-
-    def update(step: str, done: int, total: int) -> None:
-        display.update(
-            task,
-            description=step,
-            completed=done,
-            total=total or None,  # None: a step whose parts are not counted (a pulsing bar)
-            parts=f"{done}/{total}" if total else "",
-        )
-
-    with display:
-        yield update
 
 
 def _render(

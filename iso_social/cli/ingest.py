@@ -14,7 +14,8 @@ import typer
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
-from iso_social.cli._options import DbOpt, parse_moment, plural, settings, shows_progress
+from iso_social.cli._options import DbOpt, parse_moment, plural, settings
+from iso_social.cli._progress import shows_progress
 
 MAX_LISTED_REJECTIONS = 20
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from iso_social.cli._options import DbOpt, parse_moment, plural, settings, write_output
+from iso_social.cli._progress import shows_progress, step_display
 
 
 def report(
@@ -79,6 +80,7 @@ def report(
         ),
     ] = None,
     db: DbOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Render a recorded check run as an audit-evidence report.
 
@@ -128,28 +130,36 @@ def report(
                     hint=f"use {' or '.join(LANGUAGES)}",
                 )
             current = current.model_copy(update={"report_lang": lang})
-        if kind == "management-review":
-            data, count = pipeline.render_management_review(
-                current.db,
-                chosen,
-                current,
-                start=parse_moment("--from", start),
-                end=parse_moment("--to", end),
-            )
-            what = f"management review input over {plural(count, 'run')}"
-        elif kind == "nonconformity":
-            data, recorded, ids = pipeline.render_nonconformity_report(
-                current.db, run, nc or [], chosen, current
-            )
-            what = f"nonconformities {', '.join(ids)} of run {recorded.run_id}"
-        else:
-            data, recorded = pipeline.render_evidence_pack(
-                current.db, run, ReportFormat(chosen), current
-            )
-            what = f"run {recorded.run_id}"
+        # a long pack of a large run takes a minute or more to lay out
+        shown = shows_progress(quiet=quiet)
+        with step_display(enabled=shown, first=f"rendering the {TITLES[kind]}"):
+            if kind == "management-review":
+                data, count = pipeline.render_management_review(
+                    current.db,
+                    chosen,
+                    current,
+                    start=parse_moment("--from", start),
+                    end=parse_moment("--to", end),
+                )
+                what = f"management review input over {plural(count, 'run')}"
+            elif kind == "nonconformity":
+                data, recorded, ids = pipeline.render_nonconformity_report(
+                    current.db, run, nc or [], chosen, current
+                )
+                what = f"nonconformities {', '.join(ids)} of run {recorded.run_id}"
+            else:
+                data, recorded = pipeline.render_evidence_pack(
+                    current.db, run, ReportFormat(chosen), current
+                )
+                what = f"run {recorded.run_id}"
         write_output(output, data)
     if output != "-":
         print(f"wrote {output} ({what})", file=sys.stderr)
 
 
 KINDS = ("evidence-pack", "nonconformity", "management-review")
+TITLES = {
+    "evidence-pack": "evidence pack",
+    "nonconformity": "nonconformity report",
+    "management-review": "management review",
+}

@@ -122,14 +122,14 @@ def test_fail_on_never_and_env_var(runner: CliRunner, demo_db: str) -> None:
 def test_progress_is_drawn_only_for_a_person_at_a_terminal(
     monkeypatch: pytest.MonkeyPatch, quiet: bool, terminal: bool, ci: str | None, shown: bool
 ) -> None:
-    from iso_social.cli import _options
+    from iso_social.cli import _progress
 
-    monkeypatch.setattr(_options.sys.stderr, "isatty", lambda: terminal)
+    monkeypatch.setattr(_progress.sys.stderr, "isatty", lambda: terminal)
     if ci is None:
         monkeypatch.delenv("CI", raising=False)
     else:
         monkeypatch.setenv("CI", ci)
-    assert _options.shows_progress(quiet=quiet) is shown
+    assert _progress.shows_progress(quiet=quiet) is shown
 
 
 def test_check_with_its_progress_drawn_gives_the_same_results(
@@ -141,14 +141,14 @@ def test_check_with_its_progress_drawn_gives_the_same_results(
 
     quiet = runner.invoke(app, ["check", "--db", demo_db, *WINDOW, "-f", "json", "--quiet"])
     drawn: list[tuple[str, int, int]] = []
-    real_display = check_command.progress_display
+    real_display = check_command.step_display
 
     def display(*, enabled: bool) -> Any:
         assert enabled
         return real_display(enabled=enabled)
 
     monkeypatch.setattr(check_command, "shows_progress", lambda *, quiet: not quiet)
-    monkeypatch.setattr(check_command, "progress_display", display)
+    monkeypatch.setattr(check_command, "step_display", display)
     real_check = pipeline.run_check
 
     def heard(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
@@ -272,6 +272,34 @@ def test_report_writes_pdf_and_html(runner: CliRunner, demo_db: str, tmp_path: P
     assert "<!DOCTYPE html>" in html.read_text()
     missing = runner.invoke(app, ["report", "--db", demo_db, "--run", "nope", "-o", str(pdf)])
     assert missing.exit_code == 2 and "no recorded run 'nope'" in missing.stderr
+
+
+def test_report_shows_what_it_renders_while_a_person_waits(
+    runner: CliRunner, demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a terminal the report draws a spinner naming the report (a long pack takes a minute
+    or more); the file written and an error's message are those of a quiet run."""
+    from iso_social.cli import report as report_command
+
+    runner.invoke(app, ["check", "--db", demo_db, *WINDOW])
+    opened: list[str] = []
+    real_display = report_command.step_display
+
+    def display(*, enabled: bool, first: str) -> Any:
+        opened.append(first if enabled else "")
+        return real_display(enabled=enabled, first=first)
+
+    monkeypatch.setattr(report_command, "shows_progress", lambda *, quiet: not quiet)
+    monkeypatch.setattr(report_command, "step_display", display)
+    quiet, shown = tmp_path / "quiet.pdf", tmp_path / "shown.pdf"
+    args = ["report", "--db", demo_db, "--kind", "management-review"]
+    assert runner.invoke(app, [*args, "-o", str(quiet), "--quiet"]).exit_code == 0
+    result = runner.invoke(app, [*args, "-o", str(shown)])
+    assert result.exit_code == 0 and "wrote" in result.stderr
+    assert shown.read_bytes().startswith(b"%PDF-") and quiet.stat().st_size > 0
+    missing = runner.invoke(app, ["report", "--db", demo_db, "--run", "nope", "-o", str(shown)])
+    assert missing.exit_code == 2 and "no recorded run 'nope'" in missing.stderr
+    assert opened == ["", "rendering the management review", "rendering the evidence pack"]
 
 
 def test_policy_commands(runner: CliRunner) -> None:
