@@ -57,11 +57,29 @@ def counts_as_response(message: Message, rule: ResponseParams) -> bool:
 def first_response(
     conversation: Conversation, after: datetime, rule: ResponseParams
 ) -> Message | None:
-    """The earliest response at or after `after`."""
-    return next(
-        (m for m in conversation.messages if m.created_at >= after and counts_as_response(m, rule)),
-        None,
+    """The earliest response at or after `after` (`counts_as_response`, its tests written
+    out: this runs for every conversation of most time-based controls)."""
+    notes, automated, private = (
+        rule.include_internal_notes,
+        rule.include_automated,
+        rule.include_private,
     )
+    roles = rule.roles
+    for message in conversation.messages:
+        if message.created_at < after:
+            continue
+        direction = message.direction
+        if (
+            (direction is _OUTBOUND or (notes and direction is _INTERNAL))
+            and (automated or not message.automated)
+            and (private or message.visibility is not _PRIVATE)
+            and message.author_role in roles
+        ):
+            return message
+    return None
+
+
+_OUTBOUND, _INTERNAL, _PRIVATE = Direction.OUTBOUND, Direction.INTERNAL, Visibility.PRIVATE
 
 
 def response_filter(rule: ResponseParams) -> ResponseFilter:

@@ -143,6 +143,30 @@ def test_every_rule_selects_the_messages_counts_as_response_accepts(stored: str)
         ]
 
 
+def test_the_first_response_is_the_first_message_counts_as_response_accepts(stored: str) -> None:
+    """`first_response` writes `counts_as_response`'s tests out: from every message's moment of
+    every conversation, under every rule, it finds what they accept first."""
+    from iso_social.controls._timeline import counts_as_response, first_response
+
+    with opened_engine(stored) as engine, engine.connect() as connection:
+        conversations = repository.conversations_in(connection, WINDOW)
+    found = 0
+    for rule in RULES:
+        for conversation in conversations:
+            for after in {m.created_at for m in conversation.messages}:
+                expected = next(
+                    (
+                        m
+                        for m in conversation.messages
+                        if m.created_at >= after and counts_as_response(m, rule)
+                    ),
+                    None,
+                )
+                assert first_response(conversation, after, rule) == expected
+                found += expected is not None
+    assert found > 100
+
+
 FRT_POLICY = """\
 id: POL-FRT
 title: First replies
