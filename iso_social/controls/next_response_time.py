@@ -26,7 +26,7 @@ from iso_social.controls._timeline import (
     pauses,
 )
 from iso_social.controls.base import ControlInput, Tally, evaluate_each, percent, time_measures
-from iso_social.domain import Conversation, EvidenceItem, Message, Outcome
+from iso_social.domain import AuthorRole, Conversation, Direction, EvidenceItem, Message, Outcome
 from iso_social.i18n import N_
 
 
@@ -40,6 +40,9 @@ class NextResponseTimeParams(BaseModel):
     target: Annotated[float, Field(ge=0, le=1)] = 0.90
     include_first: bool = False
     response: ResponseParams = ResponseField
+
+
+_INBOUND, _CUSTOMER = Direction.INBOUND, AuthorRole.CUSTOMER
 
 
 class NextResponseTime:
@@ -67,10 +70,12 @@ class NextResponseTime:
         cid = conversation.conversation_id
         waiting: Message | None = None
         counted = params.include_first
+        rule = params.response
         for message in conversation.messages:
-            if message.is_customer_inbound and waiting is None:
-                waiting = message
-            elif waiting is not None and counts_as_response(message, params.response):
+            if waiting is None:  # `is_customer_inbound` written out: a call a message saved
+                if message.direction is _INBOUND and message.author_role is _CUSTOMER:
+                    waiting = message
+            elif counts_as_response(message, rule):
                 if counted and waiting.created_at in data.window:
                     value = elapsed(calendar, waiting.created_at, message.created_at, paused)
                     item = f"{cid}#{waiting.message_id}"
