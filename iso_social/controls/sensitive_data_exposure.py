@@ -83,6 +83,7 @@ def _remedied(remedies: list[Message], after: Message, within: timedelta) -> boo
 
 
 _CREATED_AT = attrgetter("created_at")
+_PUBLIC = Visibility.PUBLIC
 
 
 @per_params
@@ -139,8 +140,9 @@ class SensitiveDataExposure:
         """Scan one conversation's public messages in the window."""
         found = data.scans.found(_scanner(params), conversation)
         remedies: list[Message] | None = None  # listed at the first exposure by a customer
-        for message in conversation.messages:
-            if message.visibility is not Visibility.PUBLIC or message.created_at not in data.window:
+        low, high = data.window.start, data.window.end
+        for message in conversation.messages:  # every public message: the window's tests inline
+            if message.visibility is not _PUBLIC or not low <= message.created_at < high:
                 continue
             detections = found.get(message.message_id) if found else None
             if not detections:  # most messages

@@ -266,6 +266,18 @@ def test_customer_exposure_needs_a_timely_action() -> None:
     assert bad.grade_floor is None
 
 
+def test_only_the_public_messages_of_the_half_open_window_are_counted() -> None:
+    """From the window's first moment, up to but not including its end (`Window`)."""
+    steps = [(minutes, True, f"card {CARD}", PUBLIC) for minutes in (-1, 0, 59, 60)]
+    window = Window(T0, T0 + timedelta(hours=1))
+    outcome = SensitiveDataExposure().evaluate(
+        ControlInput(window=window, conversations=[conversation(*steps)]),
+        SensitiveDataExposureParams(),
+    )
+    assert outcome.population == 2
+    assert [e.message_ids for e in outcome.evidence] == [("m1",), ("m2",)]
+
+
 def test_private_messages_are_not_scanned() -> None:
     dm = conversation((0, True, f"card {CARD}", PRIVATE))
     outcome = SensitiveDataExposure().evaluate(
