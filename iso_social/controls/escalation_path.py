@@ -149,7 +149,7 @@ def _still_open(conversation: Conversation, resolved: datetime | None, moment: d
         at = message.created_at
         if at > moment:
             continue
-        if message.is_customer_inbound:
+        if message.direction is _INBOUND and message.author_role is _CUSTOMER:
             last_customer = at if last_customer is None else max(last_customer, at)
         elif message.direction is Direction.OUTBOUND and not message.automated:
             last_answer = at if last_answer is None else max(last_answer, at)
@@ -189,8 +189,9 @@ class EscalationPath:
         due_items = self._triggered(
             conversation, first.created_at, params, found, calendar, data, tally
         )
-        in_scope = bool(due_items) or any(
-            e.created_at in data.window for e in conversation.escalations
+        in_scope = bool(due_items) or (
+            bool(conversation.escalations)
+            and any(e.created_at in data.window for e in conversation.escalations)
         )
         if not in_scope:
             return
@@ -248,14 +249,16 @@ class EscalationPath:
         data: ControlInput,
         tally: Tally,
     ) -> list[tuple[Trigger, datetime]]:
-        resolved = next(
-            (
-                s.created_at
-                for s in conversation.statuses
-                if s.status in (Status.RESOLVED, Status.CLOSED)
-            ),
-            None,
-        )
+        resolved = None
+        if conversation.statuses:  # social channels have none
+            resolved = next(
+                (
+                    s.created_at
+                    for s in conversation.statuses
+                    if s.status in (Status.RESOLVED, Status.CLOSED)
+                ),
+                None,
+            )
         low, high = data.window.start, data.window.end
         result: list[tuple[Trigger, datetime]] = []
         for index, trigger in enumerate(params.triggers):

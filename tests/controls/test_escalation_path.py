@@ -16,7 +16,7 @@ from iso_social.controls.escalation_path import (
     Trigger,
     _path,
 )
-from iso_social.domain import Conversation, Escalation, Window
+from iso_social.domain import Conversation, Escalation, Status, StatusChange, Window
 from tests.conftest import T0
 
 Make = Callable[..., Conversation]
@@ -71,6 +71,36 @@ def test_old_unresolved_cases_go_to_a_supervisor(make_conversation: Make) -> Non
         .evidence[0]
         .detail.startswith("escalated to 'the boss', which is not on the path")
     )
+
+
+def test_an_escalation_nothing_called_for_is_still_held_to_the_path(
+    make_conversation: Make,
+) -> None:
+    """A case escalated in the window is in scope without a trigger (answered, no words)."""
+    calm = make_conversation("c1", (0, "in"), (5, "out"))
+    assert evaluate(calm).conforms is None  # nothing called for an escalation, none made
+    skipping = evaluate(escalate(calm, 2, "quality_manager"))
+    assert skipping.population == 1 and "skipping a level" in skipping.evidence[0].detail
+    assert evaluate(escalate(calm, 2, "supervisor")).conforms is True
+    assert evaluate(escalate(calm, 24 * 12, "quality_manager")).conforms is None  # after it
+
+
+def test_the_status_records_tell_whether_an_old_case_is_still_open(
+    make_conversation: Make,
+) -> None:
+    """With status records (a helpdesk's), a case resolved before its age needs no
+    supervisor, whatever the messages say; one still open does."""
+    waiting = make_conversation("c1", (0, "in"))
+
+    def recorded(hours: float, status: Status) -> Conversation:
+        return replace(waiting, statuses=(StatusChange("c1", T0 + timedelta(hours=hours), status),))
+
+    assert evaluate(recorded(10, Status.RESOLVED)).conforms is None
+    assert evaluate(recorded(10, Status.CLOSED)).conforms is None
+    still_open = evaluate(recorded(1, Status.OPEN))
+    assert still_open.nonconforming == 1
+    assert "not escalated to supervisor" in still_open.evidence[0].detail
+    assert evaluate(recorded(60, Status.RESOLVED)).nonconforming == 1  # resolved too late
 
 
 def test_trigger_levels_must_be_on_the_path() -> None:
