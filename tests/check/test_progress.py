@@ -8,6 +8,7 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,16 +44,22 @@ def _counted(heard: Heard, step: str) -> list[int]:
     return [done for name, done, _ in heard if name == step]
 
 
+def _heard(policies: list[Policy], db: str, **options: Any) -> Heard:
+    """What a check of the window over `db` tells of its advance (`options`: workers, state)."""
+    heard: Heard = []
+    pipeline.run_check_with_findings(
+        policies, db=db, start=START, end=END, progress=lambda *a: heard.append(a), **options
+    )
+    return heard
+
+
 def test_a_check_in_one_process_tells_each_step_and_each_control(
     tmp_path: Path, sqlite_url: str
 ) -> None:
     _ingest(tmp_path, sqlite_url)
     policies = _policies()
     controls = sum(len(p.controls) for p in policies)
-    heard: Heard = []
-    pipeline.run_check(
-        policies, db=sqlite_url, start=START, end=END, progress=lambda *a: heard.append(a)
-    )
+    heard = _heard(policies, sqlite_url)
     assert _steps(heard) == [
         pipeline.READING,
         EVALUATING,
@@ -62,25 +69,14 @@ def test_a_check_in_one_process_tells_each_step_and_each_control(
     assert _counted(heard, EVALUATING) == list(range(controls + 1))
     assert {total for step, _, total in heard if step == EVALUATING} == {controls}
 
-    heard.clear()  # again: the scanners' findings are kept already, nothing left to keep
-    pipeline.run_check(
-        policies, db=sqlite_url, start=START, end=END, progress=lambda *a: heard.append(a)
-    )
+    heard = _heard(policies, sqlite_url)  # the scanners' findings are kept: nothing to keep
     assert _steps(heard) == [pipeline.READING, EVALUATING, pipeline.RECORDING]
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="splitting forks worker processes (Linux)")
 def test_a_split_check_tells_each_run_counted(tmp_path: Path, db_url: str) -> None:
     _ingest(tmp_path, db_url)
-    heard: Heard = []
-    pipeline.run_check(
-        _policies(),
-        db=db_url,
-        start=START,
-        end=END,
-        workers=2,
-        progress=lambda *a: heard.append(a),
-    )
+    heard = _heard(_policies(), db_url, workers=2)
     assert _steps(heard)[:2] == [pipeline.READING, COUNTING_RUNS]
     assert _steps(heard)[-1] == pipeline.RECORDING
     runs = {total for step, _, total in heard if step == COUNTING_RUNS}
@@ -96,15 +92,7 @@ def test_controls_shared_among_workers_are_each_told_once(
     _ingest(tmp_path, sqlite_url)
     policies = _policies()
     monkeypatch.setattr(pipeline, "splits", lambda controls: False)  # as a plug-in type makes it
-    heard: Heard = []
-    pipeline.run_check(
-        policies,
-        db=sqlite_url,
-        start=START,
-        end=END,
-        workers=2,
-        progress=lambda *a: heard.append(a),
-    )
+    heard = _heard(policies, sqlite_url, workers=2)
     controls = sum(len(p.controls) for p in policies)
     assert _counted(heard, EVALUATING) == list(range(controls + 1))
     assert COUNTING_RUNS not in _steps(heard)
@@ -115,15 +103,7 @@ def test_a_scheduled_check_tells_each_control(tmp_path: Path, sqlite_url: str) -
     policies = _policies()
     state = IncrementalState()
     for _ in range(2):  # filling the state, then incrementally
-        heard: Heard = []
-        pipeline.run_check_with_findings(
-            policies,
-            db=sqlite_url,
-            start=START,
-            end=END,
-            state=state,
-            progress=lambda *a: heard.append(a),  # noqa: B023 (called before the loop goes on)
-        )
+        heard = _heard(policies, sqlite_url, state=state)
         assert _steps(heard)[:2] == [pipeline.READING, EVALUATING]
         assert _counted(heard, EVALUATING)[-1] == sum(len(p.controls) for p in policies)
 
@@ -134,9 +114,5 @@ def test_first_response_controls_alone_tell_each_control(tmp_path: Path, sqlite_
     policy = next(p for p in _policies() if any(c.spec.id == "TW-FRT-01" for c in p.controls))
     only = tuple(c for c in policy.controls if c.spec.type == "first_response_time")
     assert only and check.reply_needs(only) is not None
-    narrowed = dataclasses.replace(policy, controls=only)
-    heard: Heard = []
-    pipeline.run_check(
-        [narrowed], db=sqlite_url, start=START, end=END, progress=lambda *a: heard.append(a)
-    )
+    heard = _heard([dataclasses.replace(policy, controls=only)], sqlite_url)
     assert _counted(heard, EVALUATING) == list(range(len(only) + 1))
