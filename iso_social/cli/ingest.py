@@ -22,7 +22,8 @@ MAX_LISTED_REJECTIONS = 20
 
 @contextmanager
 def progress_bar(*, enabled: bool) -> Iterator[Callable[[str, int], None] | None]:
-    """A progress bar on stderr for a person at a terminal; nothing in CI or when piped."""
+    """A progress bar on stderr, a file's bytes read, when `enabled` (`shows_progress`: a
+    person at a terminal; nothing in CI, when piped or with `--quiet`)."""
     if not enabled:
         yield None
         return
