@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-# a step's name, how many of its parts are done and of how many (0 of 0: parts not counted);
-# the shape of `check.CheckProgress`
-StepProgress = Callable[[str, int, int], None]
+if TYPE_CHECKING:  # the CLI starts without importing the check
+    from iso_social.check import CheckProgress
 
 
 def shows_progress(*, quiet: bool) -> bool:
@@ -19,10 +19,11 @@ def shows_progress(*, quiet: bool) -> bool:
 
 
 @contextmanager
-def step_display(*, enabled: bool, first: str = "starting") -> Iterator[StepProgress | None]:
-    """A command's steps on stderr as it goes (`first` until told otherwise): the step, its
-    parts done of how many when it counts them, the time so far; gone when the command ends.
-    Nothing when not `enabled` (`shows_progress`)."""
+def step_display(*, enabled: bool, first: str = "starting") -> Iterator[CheckProgress | None]:
+    """A command's steps on stderr as it goes (`first` until told otherwise), told as a check
+    tells them (`check.CheckProgress`): the step, its parts done of how many when it counts
+    them, the time so far; gone when the command ends. Nothing when not `enabled`
+    (`shows_progress`)."""
     if not enabled:
         yield None
         return
