@@ -216,6 +216,55 @@ def test_conversations_in_window_are_domain_objects_in_utc(db_url: str, tmp_path
         assert ingested.records_read == 6 and ingested.rejected == 1
 
 
+def _moments(connection) -> list[datetime]:  # type: ignore[no-untyped-def]
+    window = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 3, tzinfo=UTC))
+    conversations = repository.conversations_in(connection, window)
+    (call,) = repository.calls_in(connection, window)
+    statuses = [s.created_at for c in conversations for s in c.statuses]
+    messages = [m.created_at for c in conversations for m in c.messages]
+    return [*messages, *statuses, call.offered_at, call.ended_at]
+
+
+_SAMPLE_MOMENTS = [
+    datetime(2026, 10, 1, 8, 0, tzinfo=UTC),
+    datetime(2026, 10, 1, 8, 20, tzinfo=UTC),
+    datetime(2026, 10, 2, 9, 0, tzinfo=UTC),
+    datetime(2026, 10, 1, 9, 0, tzinfo=UTC),
+    datetime(2026, 10, 1, 12, 0, tzinfo=UTC),
+    datetime(2026, 10, 1, 12, 1, tzinfo=UTC),
+]
+
+
+@pytest.mark.postgres
+def test_postgresql_sessions_are_in_utc_whatever_the_connection_asked(
+    pg_url: str, tmp_path: Path
+) -> None:
+    # a user's options (or PGTZ, or the server's default) may name another zone: the engine's
+    # sessions are in UTC all the same, and stay so after a rollback
+    load(pg_url, sample(tmp_path))
+    asked = f"{pg_url}%20-cTimeZone%3DAmerica/New_York"
+    with opened_engine(asked) as engine, engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW TIME ZONE").scalar_one() == "UTC"
+        connection.rollback()
+        assert connection.exec_driver_sql("SHOW TIME ZONE").scalar_one() == "UTC"
+        moments = _moments(connection)
+    assert moments == _SAMPLE_MOMENTS
+    assert {moment.tzinfo for moment in moments} == {UTC}
+
+
+@pytest.mark.postgres
+def test_a_postgresql_session_set_to_another_zone_still_reads_utc(
+    pg_url: str, tmp_path: Path
+) -> None:
+    # psycopg gives timestamps in the session's zone: a session someone moved is converted
+    load(pg_url, sample(tmp_path))
+    with opened_engine(pg_url) as engine, engine.connect() as connection:
+        connection.exec_driver_sql("SET TIME ZONE 'Asia/Kolkata'")
+        moments = _moments(connection)
+    assert moments == _SAMPLE_MOMENTS
+    assert {moment.tzinfo for moment in moments} == {UTC}
+
+
 def test_messages_after_the_window_end_are_not_loaded(db_url: str, tmp_path: Path) -> None:
     load(db_url, sample(tmp_path))
     with opened_engine(db_url) as engine, engine.connect() as connection:
