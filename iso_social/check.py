@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -30,7 +31,7 @@ from heapq import heapify, heappop, heappush
 from itertools import chain, pairwise
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 from iso_social.controls import ControlInput, control_types
 from iso_social.controls.base import (
@@ -257,13 +258,32 @@ class Kept(NamedTuple):
 _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
+_SEGMENT = 2048  # conversations whose lists a check joins again when one of them changes
+_PARTS = (  # the lists of a kept tally, in the order `Totals.tally` joins them
+    attrgetter("evidence"),
+    attrgetter("population_ids"),
+    attrgetter("failed_ids"),
+    attrgetter("values"),
+    attrgetter("upcoming"),
+)
+Joined = tuple[list[Any], ...]  # a segment's tallies' lists, each joined in the window's order
+
+
 class Totals:
     """A control's running sums over the kept tallies of the window's conversations: what
     adding every conversation's tally up would give, kept so that a check takes away and adds
     only the tallies of conversations that changed (or are not settled, or reach back to the
-    window's start) instead of adding up a whole window's again."""
+    window's start) instead of adding up a whole window's again.
+
+    The tallies' lists (cases, population...) are joined by segments of the window's
+    conversation ids (`_bounds`: the first id of each segment after the first), each segment's
+    kept joined (`_joined`) until one of its conversations is counted in or out (`_dirty`): a
+    check with little new joins a few segments again, not every conversation's lists."""
 
     __slots__ = (
+        "_bounds",
+        "_dirty",
+        "_joined",
         "conforming",
         "counts",
         "early",
@@ -284,9 +304,13 @@ class Totals:
         self.early: set[str] = set()  # starting before the window: assessed at every check
         self.starts: list[tuple[datetime, str]] = []  # heap of the others' first moments
         self.expiring: list[tuple[datetime, str]] = []  # heap of tallies' `valid_until`
+        self._bounds: list[str] = []
+        self._joined: list[Joined | None] = []
+        self._dirty: set[str] = set()
 
     def add(self, cid: str, mark: Mark, tally: Kept, window: Window) -> None:
         """Count a conversation's tally in."""
+        self._dirty.add(cid)
         self.conforming += tally.conforming
         self.pending += tally.pending
         for name, count in tally.counts.items():
@@ -328,6 +352,7 @@ class Totals:
 
     def take(self, cid: str, tally: Kept) -> None:
         """Count a conversation's tally out (its stale entry in `starts` is left to expire)."""
+        self._dirty.add(cid)
         self.conforming -= tally.conforming
         self.pending -= tally.pending
         for name, count in tally.counts.items():
@@ -353,28 +378,58 @@ class Totals:
             found.add(heappop(self.starts)[1])
         return found
 
-    def tally(self, tallies: list[Kept]) -> Tally:
-        """The whole tally, the conversations' lists joined in the window's order."""
+    def tally(self, order: list[str], kept: dict[str, tuple[Mark, Kept]]) -> Tally:
+        """The whole tally, the lists of the conversations `order` names (the window's, by
+        ascending id, as `conversations_in` gives them; each in `kept`) joined in that order."""
+        segments = self._segments(order, kept)
 
-        def joined(part: Callable[[Kept], tuple[Any, ...]]) -> list[Any]:
-            return list(chain.from_iterable(map(part, tallies)))
+        def joined(index: int) -> list[Any]:
+            return list(chain.from_iterable(segment[index] for segment in segments))
 
         return Tally(
             conforming=self.conforming,
             pending=self.pending,
-            evidence=joined(_EVIDENCE),
-            population_ids=joined(_POPULATION_IDS),
-            failed_ids=joined(_FAILED_IDS),
-            values=joined(_VALUES),
-            upcoming=joined(_UPCOMING),
+            evidence=joined(0),
+            population_ids=joined(1),
+            failed_ids=joined(2),
+            values=joined(3),
+            upcoming=joined(4),
             counts=Counter(self.counts),
             settled=not self.unsettled,
         )
 
+    def _segments(self, order: list[str], kept: dict[str, tuple[Mark, Kept]]) -> list[Joined]:
+        """Each segment's joined lists: kept where none of its conversations was counted in
+        or out since, joined again where one was; every segment cut afresh when the window's
+        conversations have outgrown or left the segments (a segment four times its size, or
+        twice as many segments as the window needs)."""
+        bounds, joined = self._bounds, self._joined
+        if joined and len(joined) <= 2 * (len(order) // _SEGMENT) + 8:
+            for cid in self._dirty:
+                joined[bisect_right(bounds, cid)] = None
+        else:
+            joined = []
+        self._dirty.clear()
+        if joined:
+            edges = [0, *(bisect_left(order, bound) for bound in bounds), len(order)]
+            if any(
+                part is None and high - low > 4 * _SEGMENT
+                for part, (low, high) in zip(joined, pairwise(edges), strict=True)
+            ):
+                joined = []
+        if not joined:
+            self._bounds = bounds = order[_SEGMENT::_SEGMENT]
+            self._joined = joined = [None] * (len(bounds) + 1)
+            edges = [0, *range(_SEGMENT, len(order), _SEGMENT), len(order)]
+        for index, (low, high) in enumerate(pairwise(edges)):
+            if joined[index] is None:
+                tallies = [kept[cid][1] for cid in order[low:high]]
+                joined[index] = tuple(
+                    list(chain.from_iterable(map(part, tallies))) for part in _PARTS
+                )
+        return cast(list[Joined], joined)  # every segment joined above
 
-_EVIDENCE, _POPULATION_IDS = attrgetter("evidence"), attrgetter("population_ids")
-_FAILED_IDS = attrgetter("failed_ids")
-_VALUES, _UPCOMING = attrgetter("values"), attrgetter("upcoming")
+
 _CONVERSATION_ID, _TALLY = attrgetter("conversation_id"), itemgetter(1)
 _CHANNEL = attrgetter("channel")
 _CONFORMING, _PENDING, _COUNTS = (
@@ -458,7 +513,7 @@ def _incremental(
     state.reused += len(order) - assessed
     state.windows[key] = window
     state.seen[key] = state.generation if channels is not None else -1
-    tally = totals.tally(list(map(_TALLY, map(kept.__getitem__, order))))
+    tally = totals.tally(order, kept)
     return kind.conclude(tally, data, params)
 
 
