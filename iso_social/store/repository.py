@@ -467,17 +467,23 @@ def _raw(column: Any) -> Any:
     return type_coerce(column, String)
 
 
-def _driver_rows(connection: Connection, query: Any) -> Iterator[Sequence[Any]]:
-    """The rows of `query` as the driver gives them, for reads of a whole window: on SQLite
-    straight off the DBAPI cursor once SQLAlchemy has bound and run the statement (its `Row`
-    objects cost a third of reading a million messages), elsewhere in blocks of a server-side
-    cursor. The columns must need no result processing: text, integers, `_raw` timestamps."""
-    if connection.dialect.name != "sqlite":
+def driver_rows(
+    connection: Connection, query: Any, *, stream: bool = True
+) -> Iterator[Sequence[Any]]:
+    """The rows of `query` as the driver gives them, for reads of many rows: straight off the
+    DBAPI cursor once SQLAlchemy has bound and run the statement (its `Row` objects cost a
+    third of reading a million messages), except on PostgreSQL with `stream`, where they come
+    in blocks of a server-side cursor (a window's messages, which would not fit the client's
+    memory at once). The columns must need no result processing: text, integers, `_raw`
+    timestamps."""
+    sqlite = connection.dialect.name == "sqlite"
+    if stream and not sqlite:
         yield from connection.execute(query.execution_options(yield_per=10_000))
         return
     result = connection.execute(query)
     try:
-        yield from cast(Iterable[Sequence[Any]], result.cursor)  # pysqlite's cursor iterates
+        cursor = cast(Any, result.cursor)
+        yield from cursor if sqlite else cursor.fetchall()  # psycopg's rows loaded at once
     finally:
         result.close()
 
@@ -624,7 +630,7 @@ def _read_conversations(connection: Connection, window: Window, where: Any) -> l
     conversations: list[Conversation] = []
     current: list[Message] = []
     current_id, current_channel = None, None
-    for row in _driver_rows(connection, query):
+    for row in driver_rows(connection, query):
         if row[1] != current_id:
             if current_id is not None:
                 conversations.append(
@@ -684,7 +690,7 @@ def _statuses(
     )
     result: dict[str, list[StatusChange]] = defaultdict(list)
     moment = _moment_of(connection)
-    for cid, created, status in _driver_rows(connection, query):
+    for cid, created, status in driver_rows(connection, query, stream=False):
         result[cid].append(StatusChange(cid, moment(created), STATUS_OF[status]))
     return result
 
@@ -703,7 +709,7 @@ def _escalations(
     )
     result: dict[str, list[Escalation]] = defaultdict(list)
     moment = _moment_of(connection)
-    for cid, created, to, by in _driver_rows(connection, query):
+    for cid, created, to, by in driver_rows(connection, query, stream=False):
         result[cid].append(Escalation(cid, moment(created), to, by))
     return result
 
@@ -1046,7 +1052,7 @@ def _read_calls(connection: Connection, window: Window, where: Any = None) -> li
             moment(r[6]),
             CALL_OUTCOME_OF[r[7]],
         )
-        for r in _driver_rows(connection, query)
+        for r in driver_rows(connection, query)
     ]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from iso_social.domain import Conversation, Window
-from iso_social.store.repository import IN_CHUNK, copy_rows, run_filter
+from iso_social.store.repository import IN_CHUNK, copy_rows, driver_rows, run_filter
 from iso_social.store.tables import CONVERSATION, SCAN_RESULT
 
 _COLUMNS = ("conversation_id", "scanner", "fingerprint", "found")
@@ -57,7 +57,7 @@ def kept_scans(
             .join(conv, conv.c.conversation_id == scan.c.conversation_id)
             .where(run_filter(connection, window, between), scan.c.scanner.in_(keys))
         )
-        for scanner, cid, fingerprint, found in connection.execute(query):
+        for scanner, cid, fingerprint, found in driver_rows(connection, query, stream=False):
             kept[scanner][cid] = (fingerprint, found)
         return kept
     ids = [c.conversation_id for c in conversations]
