@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from iso_social.clock import BusinessCalendar, CalendarSpec, Duration, iana_zone
-from iso_social.controls import control_types
+from iso_social.controls import control_type, control_types
 from iso_social.domain import Channel, Severity
 from iso_social.errors import PolicyError, PolicyErrors
 
@@ -416,12 +416,11 @@ def _control_params(
     """Validate one control's `params` against its type; problems carry file and line."""
     loc: tuple[str | int, ...] = ("controls", index)
     type_name = raw.get("type")
-    types = control_types()
     if not isinstance(type_name, str):
         return None, []  # reported by the document model
-    control_type = types.get(type_name)
-    if control_type is None:
-        close = difflib.get_close_matches(type_name, list(types), n=1)
+    kind = control_type(type_name)
+    if kind is None:
+        close = difflib.get_close_matches(type_name, list(control_types()), n=1)
         return None, [
             PolicyError(
                 path,
@@ -434,9 +433,9 @@ def _control_params(
         ]
     raw_params = raw.get("params") or {}
     try:
-        params = control_type.params_model.model_validate(raw_params)
+        params = kind.params_model.model_validate(raw_params)
     except ValidationError as exc:
-        return None, _errors_from(exc, path, root, control_type.params_model, (*loc, "params"))
+        return None, _errors_from(exc, path, root, kind.params_model, (*loc, "params"))
     for where, name in _calendar_names(params.model_dump(), ("params",)):
         if name != "always" and name not in calendars:
             return None, [

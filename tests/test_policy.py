@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
+from iso_social import controls
 from iso_social.config import resource_dir
 from iso_social.errors import PolicyErrors
 from iso_social.policy import load_policies, load_policy
@@ -121,3 +125,73 @@ def test_control_ids_are_unique_across_documents(tmp_path: Path) -> None:
 def test_a_missing_policy_folder_is_explained(tmp_path: Path) -> None:
     with pytest.raises(PolicyErrors, match="no such file or folder"):
         load_policies([tmp_path / "nope"])
+
+
+class _BrandParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    brand: str
+
+
+class _Plugin:
+    """A third party's control type, as an `iso_social.controls` entry point loads it."""
+
+    type_name = "mentions_brand"
+    summary = "replies that name the brand"
+    params_model = _BrandParams
+
+    def evaluate(self, data: Any, params: Any) -> Any:  # never called here
+        raise NotImplementedError
+
+
+class _Shadow(_Plugin):
+    type_name = "first_response_time"  # a plug-in may not replace a built-in
+
+
+class _EntryPoint:
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+    def load(self) -> type:
+        return self.cls
+
+
+@pytest.fixture
+def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Installed plug-ins (the entry points asked for, by group), with the registry's caches
+    emptied around the test."""
+    asked: list[str] = []
+
+    def entry_points(*, group: str) -> list[_EntryPoint]:
+        asked.append(group)
+        return [_EntryPoint(_Plugin), _EntryPoint(_Shadow)]
+
+    monkeypatch.setattr(controls, "entry_points", entry_points)
+    controls.control_types.cache_clear()
+    yield asked
+    controls.control_types.cache_clear()
+
+
+def test_a_plugin_control_type_is_validated_and_a_builtin_is_not_replaced(
+    tmp_path: Path, plugins: list[str]
+) -> None:
+    # a policy of built-in types alone never reads the installed packages' entry points
+    load_policy(write(tmp_path, EXAMPLE_POLICY))
+    assert plugins == []
+    plugin = EXAMPLE_POLICY.replace("type: first_response_time", "type: mentions_brand").replace(
+        "params: {deadline: 1h, calendar: always, target: 0.95}", "params: {brand: Acme}"
+    )
+    (control,) = load_policy(write(tmp_path, plugin, "plugin.yaml")).controls
+    assert control.params.brand == "Acme"  # type: ignore[attr-defined]
+    assert plugins == ["iso_social.controls"]
+    with pytest.raises(PolicyErrors) as caught:
+        load_policy(write(tmp_path, plugin.replace("brand: Acme", "brnd: Acme"), "bad.yaml"))
+    locations = {e.location for e in caught.value.errors}  # validated by the plug-in's model
+    assert locations == {"controls[0].params.brnd", "controls[0].params.brand"}
+    with pytest.raises(PolicyErrors) as caught:
+        load_policy(write(tmp_path, plugin.replace("mentions_brand", "mention_brand"), "t.yaml"))
+    (error,) = caught.value.errors
+    assert error.hint is not None and "did you mean 'mentions_brand'" in error.hint
+    types = controls.control_types()
+    assert isinstance(types["mentions_brand"], _Plugin)
+    assert not isinstance(types["first_response_time"], _Shadow)
+    assert controls.control_type("first_response_time") is types["first_response_time"]

@@ -40,6 +40,7 @@ __all__ = [
     "BUILTIN_CONTROL_TYPES",
     "ControlInput",
     "ControlType",
+    "control_type",
     "control_types",
     "mask_personal_data",
     "masked_start",
@@ -47,10 +48,23 @@ __all__ = [
 
 
 @cache
+def _builtins() -> dict[str, ControlType]:
+    return {cls.type_name: cls() for cls in BUILTIN_CONTROL_TYPES}
+
+
+@cache
 def control_types() -> dict[str, ControlType]:
     """Every installed control type by name: built-ins first, then entry-point plug-ins."""
-    types: dict[str, ControlType] = {cls.type_name: cls() for cls in BUILTIN_CONTROL_TYPES}
+    types = dict(_builtins())
     for entry in entry_points(group="iso_social.controls"):
         plugin = entry.load()()
         types.setdefault(plugin.type_name, plugin)
     return types
+
+
+def control_type(name: str) -> ControlType | None:
+    """The installed control type named `name`, or None: a built-in without looking for
+    plug-ins (reading every installed distribution's entry points is a tenth of validating
+    the shipped policies), as built-ins win over a plug-in of the same name anyway."""
+    found = _builtins().get(name)
+    return found if found is not None else control_types().get(name)
