@@ -64,7 +64,7 @@ def control_types() -> dict[str, ControlType]:
 
 def control_type(name: str) -> ControlType | None:
     """The installed control type named `name`, or None: a built-in without looking for
-    plug-ins (reading every installed distribution's entry points is a tenth of validating
-    the shipped policies), as built-ins win over a plug-in of the same name anyway."""
+    plug-ins (which reads every installed distribution's entry points, 5-8 ms of a policy
+    validation), as built-ins win over a plug-in of the same name anyway."""
     found = _builtins().get(name)
     return found if found is not None else control_types().get(name)
