@@ -267,6 +267,7 @@ _PARTS = (  # the lists of a kept tally, in the order `Totals.tally` joins them
     attrgetter("upcoming"),
 )
 Joined = tuple[list[Any], ...]  # a segment's tallies' lists, each joined in the window's order
+_LISTS = slice(2, 7)  # a `Kept`'s lists: evidence, population_ids ... upcoming (`_PARTS`)
 
 
 class Totals:
@@ -308,9 +309,13 @@ class Totals:
         self._joined: list[Joined | None] = []
         self._dirty: set[str] = set()
 
-    def add(self, cid: str, mark: Mark, tally: Kept, window: Window) -> None:
-        """Count a conversation's tally in."""
-        self._dirty.add(cid)
+    def add(
+        self, cid: str, mark: Mark, tally: Kept, window: Window, *, same_lists: bool = False
+    ) -> None:
+        """Count a conversation's tally in (`same_lists`: its lists are those of the tally
+        just taken out, so its segment's joined lists still hold)."""
+        if not same_lists:
+            self._dirty.add(cid)
         self.conforming += tally.conforming
         self.pending += tally.pending
         for name, count in tally.counts.items():
@@ -350,9 +355,11 @@ class Totals:
         ]
         heapify(self.expiring)
 
-    def take(self, cid: str, tally: Kept) -> None:
-        """Count a conversation's tally out (its stale entry in `starts` is left to expire)."""
-        self._dirty.add(cid)
+    def take(self, cid: str, tally: Kept, *, same_lists: bool = False) -> None:
+        """Count a conversation's tally out (its stale entry in `starts` is left to expire;
+        `same_lists`: as `add`'s, for the tally counted in again in its place)."""
+        if not same_lists:
+            self._dirty.add(cid)
         self.conforming -= tally.conforming
         self.pending -= tally.pending
         for name, count in tally.counts.items():
@@ -572,12 +579,15 @@ def _update(
         mark = marks[cid]
         if _reusable(hit, mark, window):
             continue
-        if hit is not None:
-            totals.take(cid, hit[1])
         own = _assessed(kind, conversation, data, params, scratch)
         assessed += 1
+        # counted again with the same lists (most of those still open or reaching back
+        # before the window's start, at every check): its segment's joined lists still hold
+        same = hit is not None and hit[1][_LISTS] == own[_LISTS]
+        if hit is not None:
+            totals.take(cid, hit[1], same_lists=same)
         kept[cid] = (mark, own)
-        totals.add(cid, mark, own, window)
+        totals.add(cid, mark, own, window, same_lists=same)
     # mostly stale entries (a conversation counted again pushes new ones)
     if len(totals.starts) > 2 * len(kept) + 1000 or len(totals.expiring) > len(kept) + 1000:
         totals.place(kept, window)
