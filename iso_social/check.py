@@ -259,15 +259,10 @@ _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
 _SEGMENT = 2048  # conversations whose lists a check joins again when one of them changes
-_PARTS = (  # the lists of a kept tally, in the order `Totals.tally` joins them
-    attrgetter("evidence"),
-    attrgetter("population_ids"),
-    attrgetter("failed_ids"),
-    attrgetter("values"),
-    attrgetter("upcoming"),
-)
-Joined = tuple[list[Any], ...]  # a segment's tallies' lists, each joined in the window's order
-_LISTS = slice(2, 7)  # a `Kept`'s lists: evidence, population_ids ... upcoming (`_PARTS`)
+_LISTS = slice(2, 7)  # a `Kept`'s lists (evidence, population_ids ... upcoming), named as `Tally`'s
+_LIST_NAMES = Kept._fields[_LISTS]
+_PARTS = tuple(map(attrgetter, _LIST_NAMES))
+Joined = tuple[list[Any], ...]  # a segment's tallies' lists (`_PARTS`), each in the window's order
 
 
 class Totals:
@@ -388,21 +383,17 @@ class Totals:
     def tally(self, order: list[str], kept: dict[str, tuple[Mark, Kept]]) -> Tally:
         """The whole tally, the lists of the conversations `order` names (the window's, by
         ascending id, as `conversations_in` gives them; each in `kept`) joined in that order."""
-        segments = self._segments(order, kept)
-
-        def joined(index: int) -> list[Any]:
-            return list(chain.from_iterable(segment[index] for segment in segments))
-
+        parts = zip(*self._segments(order, kept), strict=True)  # each list, by segment
+        lists: dict[str, Any] = {
+            name: list(chain.from_iterable(segments))
+            for name, segments in zip(_LIST_NAMES, parts, strict=True)
+        }
         return Tally(
             conforming=self.conforming,
             pending=self.pending,
-            evidence=joined(0),
-            population_ids=joined(1),
-            failed_ids=joined(2),
-            values=joined(3),
-            upcoming=joined(4),
             counts=Counter(self.counts),
             settled=not self.unsettled,
+            **lists,
         )
 
     def _segments(self, order: list[str], kept: dict[str, tuple[Mark, Kept]]) -> list[Joined]:
