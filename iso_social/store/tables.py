@@ -88,11 +88,20 @@ class ConversationRow(SQLModel, table=True):
     """A conversation's channel (of its first message) and activity span."""
 
     __tablename__ = "conversation"
+    # A window's conversations are those whose span meets it: one index holds both ends and
+    # the id, so counting them and cutting them into runs for a split check read the index
+    # alone (on the end alone, each conversation's row was fetched for its start: a count of
+    # 345,000 took 0.4-0.6 s, against 0.03-0.07 s)
+    __table_args__ = (
+        Index(
+            "ix_conversation_activity", "last_activity_at", "first_activity_at", "conversation_id"
+        ),
+    )
 
     conversation_id: str = Field(primary_key=True)
     channel: str = Field(index=True)
     first_activity_at: datetime = _ts()
-    last_activity_at: datetime = _ts(index=True)
+    last_activity_at: datetime = _ts()
 
 
 class MessageRow(SQLModel, table=True):

@@ -9,11 +9,12 @@ import pytest
 
 from iso_social.clock import BusinessCalendar, CalendarSpec
 from iso_social.controls import ControlInput
+from iso_social.controls.base import Tally
 from iso_social.controls.first_response_time import (
     FirstResponseTime,
     FirstResponseTimeParams,
 )
-from iso_social.domain import Conversation, Window
+from iso_social.domain import Channel, Conversation, Window
 from tests.conftest import T0
 
 WINDOW = Window(T0 - timedelta(days=1), T0 + timedelta(days=7))
@@ -104,6 +105,34 @@ def test_only_pending_is_not_evaluated(make_conversation: MakeConversation) -> N
     window = Window(T0 - timedelta(days=1), T0 + timedelta(minutes=30))
     outcome = evaluate(make_conversation("c1", (0, "in")), window=window)
     assert outcome.conforms is None and "1 still within their deadline" in outcome.statement
+
+
+def test_a_channel_whose_cases_all_wait_is_listed_with_none_counted(
+    make_conversation: MakeConversation,
+) -> None:
+    """Each channel met is in `by_channel`, even when all its cases are still within their
+    deadline, whichever conversation came first and whether each was counted into a tally of
+    its own (as a scheduled check keeps them) or all into one."""
+    window = Window(T0 - timedelta(days=1), T0 + timedelta(minutes=30))
+    conversations = (
+        make_conversation("c1", (0, "in"), (10, "out")),
+        make_conversation("c2", (0, "in"), channel=Channel.EMAIL),
+    )
+    expected = {
+        "email": {"population": 0, "conforming": 0, "rate": None},
+        "twitter": {"population": 1, "conforming": 1, "rate": 1.0},
+    }
+    for order in (conversations, conversations[::-1]):
+        assert evaluate(*order, window=window).measures["by_channel"] == expected
+        data = ControlInput(window=window, conversations=order)
+        params = FirstResponseTimeParams()
+        tallies = [Tally() for _ in order]
+        for conversation, tally in zip(order, tallies, strict=True):
+            CONTROL.assess(conversation, data, params, tally)
+        joined = Tally()
+        for tally in tallies:
+            joined.extend(tally)
+        assert CONTROL.conclude(joined, data, params).measures["by_channel"] == expected
 
 
 def test_population_excludes_no_customer_message_and_first_message_outside_window(
