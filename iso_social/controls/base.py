@@ -156,6 +156,9 @@ class ControlInput:
     # what the controls' text scanners find in the conversations (`Scans`): kept by the
     # store where the check has it, else scanned as they are asked for
     scans: Scans = field(default_factory=Scans)
+    # what a control type works out once per evaluation rather than per conversation (a
+    # deadline's counter names, say), by a key of its own; not part of the input's value
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def calendar(self, name: str) -> BusinessCalendar:
         """The named calendar; `always` (calendar time) exists unless a policy redefines it."""
