@@ -80,6 +80,7 @@ def first_response(
 
 
 _OUTBOUND, _INTERNAL, _PRIVATE = Direction.OUTBOUND, Direction.INTERNAL, Visibility.PRIVATE
+_PENDING = Status.PENDING_CUSTOMER
 
 
 def response_filter(rule: ResponseParams) -> ResponseFilter:
@@ -131,6 +132,8 @@ def pauses(conversation: Conversation) -> list[Pause]:
     or the next other status; an interval still open has no end. They come disjoint and in
     time order: a pending status repeated before the wait ends (helpdesks record one with each
     agent update) extends the interval it falls in, whose time was otherwise taken off twice."""
+    if not any(s.status is _PENDING for s in conversation.statuses):
+        return []  # most conversations (social channels have no statuses at all)
     customer_times = sorted(m.created_at for m in conversation.messages if m.is_customer_inbound)
     statuses = sorted(conversation.statuses, key=lambda s: s.created_at)
     next_other: list[datetime | None] = [None] * len(statuses)  # the next status not pending
