@@ -103,9 +103,10 @@ class _Setup(NamedTuple):
 def _setups(data: ControlInput, params: FirstResponseTimeParams) -> dict[Channel, _Setup]:
     """The channels' setups for `params` over the evaluation of `data`, kept in its `memo`:
     made once a channel rather than once a conversation (a third of `assess`'s time). Keyed by
-    the parameters' identity, which the memo holds alive (hashing the model would walk it)."""
+    the parameters' identity (hashing the model would walk it), which stays theirs: the memo
+    holds them alive."""
     hit = data.memo.get((_Setup, id(params)))
-    if hit is None or hit[0] is not params:
+    if hit is None:
         hit = data.memo[_Setup, id(params)] = (params, {})
     return cast(dict[Channel, _Setup], hit[1])
 

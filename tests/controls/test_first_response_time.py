@@ -135,6 +135,22 @@ def test_a_channel_whose_cases_all_wait_is_listed_with_none_counted(
         assert CONTROL.conclude(joined, data, params).measures["by_channel"] == expected
 
 
+def test_two_sets_of_parameters_over_the_same_input_keep_their_own_deadlines(
+    make_conversation: MakeConversation,
+) -> None:
+    """What `assess` works out once per evaluation (a channel's deadline) is kept per set of
+    parameters: a second control over the same input does not take the first one's."""
+    data = ControlInput(
+        window=WINDOW, conversations=(make_conversation("c1", (0, "in"), (90, "out")),)
+    )
+    for deadline, conforming in (("1h", 0), ("2h", 1), ("1h", 0)):
+        params = FirstResponseTimeParams.model_validate({"deadline": deadline})
+        tally = Tally()
+        for conversation in data.conversations:
+            CONTROL.assess(conversation, data, params, tally)
+        assert tally.conforming == conforming, deadline
+
+
 def test_population_excludes_no_customer_message_and_first_message_outside_window(
     make_conversation: MakeConversation,
 ) -> None:
