@@ -811,10 +811,14 @@ def refresh_conversations(
     conv, before = CONVERSATION, previous.window
     stale: set[str] = set()
     if ingest != previous.ingest or previous.pending:
+        # each arrived row's conversation, repeated (the set keeps one): with DISTINCT, SQLite
+        # walked the whole message table in conversation order, the response index giving it
+        # that order, instead of searching its ingest index (0.43 s against none for 10,000
+        # new messages among a million)
         for table in (MESSAGE, STATUS, ESCALATION):
             stale.update(
                 connection.execute(
-                    select(table.c.conversation_id).where(_arrived(table, previous)).distinct()
+                    select(table.c.conversation_id).where(_arrived(table, previous))
                 ).scalars()
             )
     if window.end > before.end:  # records the previous window's end left out
