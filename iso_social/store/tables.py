@@ -203,7 +203,9 @@ class CallRow(SQLModel, table=True):
     ended_at: datetime = _ts(index=True)  # retention purge
     outcome: str
     digest: str
-    ingest_id: int = Field(foreign_key="ingest_file.id")
+    # what an ingest added: a scheduled check reads only the calls stored since its last
+    # (without the index it read every call of the window to find them)
+    ingest_id: int = Field(foreign_key="ingest_file.id", index=True)
     source_line: int
     purged_at: datetime | None = _ts(nullable=True)
 

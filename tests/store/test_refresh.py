@@ -105,6 +105,25 @@ def test_everything_ingested_ahead_of_a_window_sliding_day_by_day(
     assert kept_total > 0 and calls_kept > 0
 
 
+def test_records_arriving_outside_a_window_that_stays_are_left_out(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A later ingest brings only records from before the window's start and after its end:
+    the refreshed window holds none of them, as a fresh read does not."""
+    records = list(synthetic_records(1200, seed=11, start=START, days=6))
+    window = Window(START + timedelta(days=2), START + timedelta(days=4))
+    inside = [r for r in records if window.start <= _moment(r) < window.end]
+    outside = [r for r in records if not window.start <= _moment(r) < window.end]
+    assert any("offered_at" in r for r in outside)  # calls on both sides of the window
+    pipeline.ingest_logs([_write(tmp_path / "inside.jsonl", inside)], db=db_url)
+    loaded, _ = _refresh_and_compare(db_url, window, None)
+    calls, _ = _refresh_calls_and_compare(db_url, window, None)
+    pipeline.ingest_logs([_write(tmp_path / "outside.jsonl", outside)], db=db_url)
+    _refresh_and_compare(db_url, window, loaded)
+    refreshed, kept = _refresh_calls_and_compare(db_url, window, calls)
+    assert kept == len(refreshed.calls) > 0  # none of the arrivals is the window's
+
+
 def test_a_purge_or_a_window_moving_back_reads_everything_again(
     tmp_path: Path, db_url: str
 ) -> None:

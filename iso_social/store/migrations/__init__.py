@@ -17,7 +17,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-HEAD = "0008"
+HEAD = "0009"
 FIRST = "0001"
 _LOCK = 7_263_512  # PostgreSQL advisory lock key of iso-social's schema upgrades
 
