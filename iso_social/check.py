@@ -164,6 +164,8 @@ class IncrementalState:
     changed: set[str] = field(default_factory=set)
     gone: set[str] = field(default_factory=set)  # in the previous check's window, not this one's
     ids: AbstractSet[str] = frozenset()  # the conversations `marks_of` last marked
+    # the marks `marks_of` last gave, and the `loaded` read's serial they were made for
+    marked: tuple[int | None, dict[str, Mark]] = (None, {})
     seen: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
@@ -185,24 +187,65 @@ def marks_of(
     conversations: Sequence[Conversation], state: IncrementalState | None = None
 ) -> dict[str, Mark]:
     """Each conversation's fingerprint and first moment, computed once for every control; with
-    `state`, kept for the same conversation objects (those a refresh did not read again)."""
+    `state`, kept for the same conversation objects (those a refresh did not read again).
+    When `conversations` are the state's `loaded` read and it refreshed the read the last
+    marks were made for, only the conversations it read again are looked at (`_marks_since`):
+    a pass over a million messages' window was a tenth of a scheduled check."""
     if state is None:
         return {c.conversation_id: (fingerprint(c), _starts_at(c)) for c in conversations}
-    kept, marks, changed = state.marks, {}, set()
-    for conversation in conversations:
-        cid = conversation.conversation_id
+    loaded, (serial, last) = state.loaded, state.marked
+    if (
+        loaded is not None
+        and loaded.read_again is not None
+        and loaded.since is not None
+        and loaded.since == serial
+        and len(conversations) == len(loaded.by_id)
+    ):
+        marks, changed, gone = _marks_since(loaded.by_id, loaded.read_again, last, state.marks)
+    else:
+        kept, marks, changed = state.marks, {}, set()
+        for conversation in conversations:
+            cid = conversation.conversation_id
+            hit = kept.get(cid)
+            if hit is not None and hit[0] is conversation:
+                marks[cid] = hit[1]
+            else:
+                marks[cid] = mark = (fingerprint(conversation), _starts_at(conversation))
+                kept[cid] = (conversation, mark)
+                changed.add(cid)
+        _prune(kept, conversations)
+        gone = set(state.ids - marks.keys())
+    state.generation += 1
+    state.changed, state.gone, state.ids = changed, gone, marks.keys()
+    state.marked = (None if loaded is None else loaded.serial, marks)
+    return marks
+
+
+def _marks_since(
+    by_id: Mapping[str, Conversation],
+    read_again: AbstractSet[str],
+    last: dict[str, Mark],
+    kept: dict[str, tuple[Conversation, Mark]],
+) -> tuple[dict[str, Mark], set[str], set[str]]:
+    """`marks_of` from the `last` marks, for a window that differs from theirs only in the
+    conversations `read_again` (new objects, or gone from the window): the marks, the
+    conversations changed and those gone."""
+    marks, changed, gone = dict(last), set(), set()
+    for cid in read_again:
+        conversation = by_id.get(cid)
+        if conversation is None:
+            if marks.pop(cid, None) is not None:
+                gone.add(cid)
+            kept.pop(cid, None)
+            continue
         hit = kept.get(cid)
         if hit is not None and hit[0] is conversation:
             marks[cid] = hit[1]
-        else:
-            marks[cid] = mark = (fingerprint(conversation), _starts_at(conversation))
-            kept[cid] = (conversation, mark)
-            changed.add(cid)
-    _prune(kept, conversations)
-    state.generation += 1
-    state.changed = changed
-    state.gone, state.ids = set(state.ids - marks.keys()), marks.keys()
-    return marks
+            continue
+        marks[cid] = mark = (fingerprint(conversation), _starts_at(conversation))
+        kept[cid] = (conversation, mark)
+        changed.add(cid)
+    return marks, changed, gone
 
 
 def _starts_at(conversation: Conversation) -> datetime | None:

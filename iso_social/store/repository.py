@@ -7,6 +7,7 @@ when a batch stores fewer rows than it holds, the stored copies are compared to 
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -714,6 +715,9 @@ def _escalations(
     return result
 
 
+_READS = itertools.count(1)  # numbers each `WindowConversations` made in this process
+
+
 @dataclass
 class WindowConversations:
     """A window's conversations as last read, and what the store held then: an incremental
@@ -725,6 +729,12 @@ class WindowConversations:
     pending: frozenset[int]  # older ingest ids not committed then (concurrent on PostgreSQL)
     purged_at: datetime | None  # the newest purge they reflect (a purge changes no ingest)
     by_id: dict[str, Conversation]
+    # what this read changed of the one it refreshed (`since`, by its `serial`): the ids it
+    # read again, those no longer in the window among them; every other conversation is
+    # the object `since` held. None: everything was read
+    read_again: frozenset[str] | None = None
+    since: int | None = None
+    serial: int = field(default_factory=lambda: next(_READS))
 
     def ordered(self) -> list[Conversation]:
         """The conversations in `conversations_in`'s order."""
@@ -850,7 +860,9 @@ def refresh_conversations(
     for cid in stale:
         by_id.pop(cid, None)
     by_id.update((c.conversation_id, c) for c in conversations_in(connection, window, ids=stale))
-    return WindowConversations(source, window, ingest, pending, purged, by_id)
+    return WindowConversations(
+        source, window, ingest, pending, purged, by_id, frozenset(stale), previous.serial
+    )
 
 
 @dataclass(frozen=True)
