@@ -189,8 +189,8 @@ def marks_of(
     """Each conversation's fingerprint and first moment, computed once for every control; with
     `state`, kept for the same conversation objects (those a refresh did not read again).
     When `conversations` are the state's `loaded` read and it refreshed the read the last
-    marks were made for, only the conversations it read again are looked at (`_marks_since`):
-    a pass over a million messages' window was a tenth of a scheduled check."""
+    marks were made for, only the conversations it read again are looked at: a pass over a
+    million messages' window was a tenth of a scheduled check."""
     if state is None:
         return {c.conversation_id: (fingerprint(c), _starts_at(c)) for c in conversations}
     loaded, (serial, last) = state.loaded, state.marked
@@ -201,19 +201,18 @@ def marks_of(
         and loaded.since == serial
         and len(conversations) == len(loaded.by_id)
     ):
-        marks, changed, gone = _marks_since(loaded.by_id, loaded.read_again, last, state.marks)
+        # the last marks, less the conversations gone from the window, with those read again
+        marks, gone = dict(last), set()
+        for cid in loaded.read_again - loaded.by_id.keys():
+            if marks.pop(cid, None) is not None:
+                gone.add(cid)
+            state.marks.pop(cid, None)
+        again = (loaded.by_id[cid] for cid in loaded.read_again if cid in loaded.by_id)
+        changed = _mark(again, state.marks, marks)
     else:
-        kept, marks, changed = state.marks, {}, set()
-        for conversation in conversations:
-            cid = conversation.conversation_id
-            hit = kept.get(cid)
-            if hit is not None and hit[0] is conversation:
-                marks[cid] = hit[1]
-            else:
-                marks[cid] = mark = (fingerprint(conversation), _starts_at(conversation))
-                kept[cid] = (conversation, mark)
-                changed.add(cid)
-        _prune(kept, conversations)
+        marks = {}
+        changed = _mark(conversations, state.marks, marks)
+        _prune(state.marks, conversations)
         gone = set(state.ids - marks.keys())
     state.generation += 1
     state.changed, state.gone, state.ids = changed, gone, marks.keys()
@@ -221,31 +220,24 @@ def marks_of(
     return marks
 
 
-def _marks_since(
-    by_id: Mapping[str, Conversation],
-    read_again: AbstractSet[str],
-    last: dict[str, Mark],
+def _mark(
+    conversations: Iterable[Conversation],
     kept: dict[str, tuple[Conversation, Mark]],
-) -> tuple[dict[str, Mark], set[str], set[str]]:
-    """`marks_of` from the `last` marks, for a window that differs from theirs only in the
-    conversations `read_again` (new objects, or gone from the window): the marks, the
-    conversations changed and those gone."""
-    marks, changed, gone = dict(last), set(), set()
-    for cid in read_again:
-        conversation = by_id.get(cid)
-        if conversation is None:
-            if marks.pop(cid, None) is not None:
-                gone.add(cid)
-            kept.pop(cid, None)
-            continue
+    marks: dict[str, Mark],
+) -> set[str]:
+    """Put each conversation's mark in `marks`: the one `kept` for the same object, else
+    worked out and kept; the ids of those worked out (new or read again)."""
+    changed: set[str] = set()
+    for conversation in conversations:
+        cid = conversation.conversation_id
         hit = kept.get(cid)
         if hit is not None and hit[0] is conversation:
             marks[cid] = hit[1]
-            continue
-        marks[cid] = mark = (fingerprint(conversation), _starts_at(conversation))
-        kept[cid] = (conversation, mark)
-        changed.add(cid)
-    return marks, changed, gone
+        else:
+            marks[cid] = mark = (fingerprint(conversation), _starts_at(conversation))
+            kept[cid] = (conversation, mark)
+            changed.add(cid)
+    return changed
 
 
 def _starts_at(conversation: Conversation) -> datetime | None:
