@@ -140,11 +140,11 @@ def pauses(conversation: Conversation) -> list[Pause]:
     following = None
     for index in range(len(statuses) - 1, -1, -1):
         next_other[index] = following
-        if statuses[index].status is not Status.PENDING_CUSTOMER:
+        if statuses[index].status is not _PENDING:
             following = statuses[index].created_at
     result: list[Pause] = []
     for index, status in enumerate(statuses):
-        if status.status is not Status.PENDING_CUSTOMER:
+        if status.status is not _PENDING:
             continue
         start = status.created_at
         answer = bisect_right(customer_times, start)
