@@ -1055,6 +1055,8 @@ def _read_calls(connection: Connection, window: Window | None, where: Any = None
     """The calls offered in the window (any, with None) that `where` selects, when given, in
     no order."""
     table = CALL
+    offered = table.c.offered_at
+    in_window = () if window is None else (offered >= window.start, offered < window.end)
     query = select(
         table.c.call_id,
         table.c.channel,
@@ -1064,11 +1066,7 @@ def _read_calls(connection: Connection, window: Window | None, where: Any = None
         _raw(table.c.answered_at),
         _raw(table.c.ended_at),
         table.c.outcome,
-    ).where(
-        true() if window is None else table.c.offered_at >= window.start,
-        true() if window is None else table.c.offered_at < window.end,
-        true() if where is None else where,
-    )
+    ).where(*in_window, true() if where is None else where)
     moment = _moment_of(connection)
     return [
         Call(
