@@ -9,7 +9,7 @@ import pytest
 
 from iso_social.clock import BusinessCalendar, CalendarSpec
 from iso_social.controls import ControlInput
-from iso_social.controls.base import Tally
+from iso_social.controls.base import Tally, tally_each
 from iso_social.controls.first_response_time import (
     FirstResponseTime,
     FirstResponseTimeParams,
@@ -145,10 +145,7 @@ def test_two_sets_of_parameters_over_the_same_input_keep_their_own_deadlines(
     )
     for deadline, conforming in (("1h", 0), ("2h", 1), ("1h", 0)):
         params = FirstResponseTimeParams.model_validate({"deadline": deadline})
-        tally = Tally()
-        for conversation in data.conversations:
-            CONTROL.assess(conversation, data, params, tally)
-        assert tally.conforming == conforming, deadline
+        assert tally_each(CONTROL, data, params).conforming == conforming, deadline
 
 
 def test_population_excludes_no_customer_message_and_first_message_outside_window(
