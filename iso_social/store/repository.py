@@ -440,11 +440,36 @@ class ConversationSpans:
         merged = [(cid, *span) for cid, span in self.spans.items()]
         self.spans = {}
         if connection.dialect.name == "postgresql":
-            copy_rows(
-                connection, "conversation", _CONVERSATION_COLUMNS, merged, _MERGE_CONVERSATION
-            )
+            _merge_conversations(connection, merged)
         else:
             connection.exec_driver_sql(_UPSERT_CONVERSATION, merged)
+
+
+def _merge_conversations(connection: Connection, spans: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL's merge of spans into the conversation table: those of conversations not
+    stored yet go straight in by `COPY`, the others through a staging table and
+    `_MERGE_CONVERSATION`, which costs the server half as much again a row (a large ingest's
+    conversations are nearly all new: the server's 4.2 s for 340,000 became 2.2 s). One that
+    a concurrent ingest stores meanwhile fails the straight `COPY`: then all are merged."""
+    stored = _stored_conversations(connection, [span[0] for span in spans])
+    new = [span for span in spans if span[0] not in stored]
+    merged = [span for span in spans if span[0] in stored]
+    columns = _CONVERSATION_COLUMNS
+    if new and copy_rows(connection, "conversation", columns, new, "", direct=True) is None:
+        merged += new
+    if merged:
+        copy_rows(connection, "conversation", columns, merged, _MERGE_CONVERSATION)
+
+
+def _stored_conversations(connection: Connection, ids: list[str]) -> set[str]:
+    """Which of the conversations are stored already (PostgreSQL: the ids as one array)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None  # noqa: S101 (a connection in use has one)
+    with driver.cursor() as cursor:
+        cursor.execute(
+            "SELECT conversation_id FROM conversation WHERE conversation_id = ANY(%s)", (ids,)
+        )
+        return {row[0] for row in cursor}
 
 
 def activity_span(connection: Connection) -> tuple[datetime | None, datetime | None]:

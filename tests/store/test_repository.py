@@ -6,6 +6,7 @@ import json
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -366,6 +367,32 @@ def test_conversation_spans_merge_across_batches_and_files(
             for cid, channel, first, last in connection.execute(select(CONVERSATION))
         }
     assert stored == expected
+
+
+@pytest.mark.postgres
+def test_a_conversation_stored_meanwhile_is_merged(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL copies the spans of conversations not stored yet straight into the table;
+    one that another ingest stored after the look (here: a look that missed it) fails that
+    copy, and every span of the write is merged instead."""
+    from iso_social.store.tables import CONVERSATION
+
+    def message(number: int, cid: str, hour: int, channel: str = "twitter") -> dict[str, Any]:
+        moment = datetime(2026, 10, 1, hour, tzinfo=UTC).isoformat()
+        return canonical_message(f"m{number}", moment, conversation_id=cid, channel=channel)
+
+    load(pg_url, write_jsonl(tmp_path / "a.jsonl", [message(1, "c1", 10)]))
+    monkeypatch.setattr(repository, "_stored_conversations", lambda connection, ids: set())
+    later = [message(2, "c1", 8, "email"), message(3, "c1", 12), message(4, "c2", 9)]
+    load(pg_url, write_jsonl(tmp_path / "b.jsonl", later))
+    with opened_engine(pg_url) as engine, engine.connect() as connection:
+        stored = {row[0]: tuple(row[1:]) for row in connection.execute(select(CONVERSATION))}
+    day = datetime(2026, 10, 1, tzinfo=UTC)
+    assert stored == {
+        "c1": ("email", day.replace(hour=8), day.replace(hour=12)),
+        "c2": ("twitter", day.replace(hour=9), day.replace(hour=9)),
+    }
 
 
 @pytest.mark.parametrize("sqlite", [True, False])

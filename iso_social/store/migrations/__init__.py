@@ -10,6 +10,7 @@ migration: the ledger's hash chain verifies before and after (tests/store/test_m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-HEAD = "0009"
+HEAD = "0010"
 FIRST = "0001"
 _LOCK = 7_263_512  # PostgreSQL advisory lock key of iso-social's schema upgrades
 
@@ -27,6 +28,19 @@ def revision(connection: Connection) -> str | None:
     if "alembic_version" not in inspect(connection).get_table_names():
         return None
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def declared_for(dialect: str) -> Callable[..., bool]:
+    """Alembic's `include_object` for a database of `dialect`: what the tables declare for
+    another dialect only (`tables.ONLY_ON`, made there alone by `ddl_if`) is left out of the
+    comparison of the tables with the database, as it was left out of the database."""
+    from iso_social.store.tables import ONLY_ON
+
+    def include(item: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+        info = getattr(item, "info", None) or {}
+        return reflected or info.get(ONLY_ON, dialect) == dialect
+
+    return include
 
 
 def _config() -> Any:

@@ -8,6 +8,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from iso_social.store import tables  # noqa: F401  (registers the tables)
+from iso_social.store.migrations import declared_for
 
 
 def _render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[False]:
@@ -25,6 +26,7 @@ context.configure(
     target_metadata=SQLModel.metadata,
     render_item=_render_item,
     render_as_batch=connection.dialect.name == "sqlite",
+    include_object=declared_for(connection.dialect.name),
 )
 with context.begin_transaction():
     context.run_migrations()
