@@ -93,11 +93,8 @@ def keep_scans(connection: Connection, rows: Iterable[tuple[str, str, str, str |
     if connection.dialect.name == "postgresql":
         # straight into the table when none is there yet (a first check: half the server's
         # work), else through a staging table that replaces the stale rows
-        if (
-            copy_rows(connection, SCAN_RESULT.name, _COLUMNS, ordered, _REPLACE, direct=True)
-            is None
-        ):
-            copy_rows(connection, SCAN_RESULT.name, _COLUMNS, ordered, _REPLACE)
+        if copy_rows(connection, SCAN_RESULT, _COLUMNS, ordered, _REPLACE, direct=True) is None:
+            copy_rows(connection, SCAN_RESULT, _COLUMNS, ordered, _REPLACE)
     else:
         connection.exec_driver_sql(_UPSERT, ordered)
     return len(ordered)
