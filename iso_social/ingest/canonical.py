@@ -367,21 +367,27 @@ def _plain(
         return None
     # as exports write most times: no second formatting
     iso = created[:19] + "+00:00" if _utc_seconds(created) else moment.isoformat()
-    return PlainMessage(
-        line,
-        key,
-        conversation,
-        channel._value_,
-        direction._value_,
-        author,
-        role._value_,
-        visibility._value_,
-        moment,
-        iso,
-        text or "",
-        reply or None,
-        automated is True,
+    return _new_tuple(  # PlainMessage(...) without its Python-level __new__: every field given
+        PlainMessage,
+        (
+            line,
+            key,
+            conversation,
+            channel._value_,
+            direction._value_,
+            author,
+            role._value_,
+            visibility._value_,
+            moment,
+            iso,
+            text or "",
+            reply or None,
+            automated is True,
+        ),
     )
+
+
+_new_tuple = tuple.__new__
 
 
 _OptionalId = Annotated[str, msgspec.Meta(max_length=MAX_ID_CHARS)] | None
@@ -544,8 +550,9 @@ def record_digest(record: Record) -> str:
 
 def message_digest(r: Message | PlainMessage, created_at: str) -> str:
     """`record_digest` of a message whose `created_at.isoformat()` the caller has already
-    (a `PlainMessage`'s enum values join as their members do)."""
-    return _short_hash(
+    (a `PlainMessage`'s enum values join as their members do): `_short_hash` spelt out, for
+    the million messages of a large ingest."""
+    parts = (
         r.message_id,
         r.conversation_id,
         r.channel,
@@ -558,7 +565,11 @@ def message_digest(r: Message | PlainMessage, created_at: str) -> str:
         str(r.in_reply_to),
         str(r.automated),
     )
+    return _sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _short_hash(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return _sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+_sha256 = hashlib.sha256

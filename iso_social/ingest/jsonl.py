@@ -64,7 +64,7 @@ class JsonLines:
         for number, raw in enumerate(stream, start=1):
             if number == 1:
                 raw = raw.removeprefix(_BOM)
-            if not raw.strip():
+            if raw.isspace() or not raw:  # blank (`strip()` would copy each line to tell)
                 continue
             if len(raw) > MAX_LINE_BYTES:
                 yield Rejection.of(number, f"line longer than {MAX_LINE_BYTES} bytes", raw)

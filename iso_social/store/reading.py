@@ -131,32 +131,36 @@ def read_batches(
             items = fmt.parse_plain(reader, options)  # the fast path: no domain objects
         else:
             items = fmt.parse(reader, options)
+        records, first, last = 0, None, None  # kept in `reading` once the file is read
         for parsed in items:
-            reading.records_read += 1
-            if isinstance(parsed, ParsedRecord):
-                parsed = _screened(parsed, options)
-            if isinstance(parsed, Rejection):
-                if strict:
-                    raise IngestError(
-                        path,
-                        parsed.reason,
-                        line=parsed.line,
-                        hint="nothing was stored; fix the record or ingest without --strict",
-                    )
-                reading.rejected.append(parsed)
-                continue
-            if isinstance(parsed, PlainMessage):
+            records += 1
+            if isinstance(parsed, PlainMessage):  # most records: nothing to screen
                 moment = parsed.created_at
             else:
+                if isinstance(parsed, ParsedRecord):
+                    parsed = _screened(parsed, options)
+                if isinstance(parsed, Rejection):
+                    if strict:
+                        raise IngestError(
+                            path,
+                            parsed.reason,
+                            line=parsed.line,
+                            hint="nothing was stored; fix the record or ingest without --strict",
+                        )
+                    reading.rejected.append(parsed)
+                    continue
                 moment = _record_time(parsed.record)
-            if reading.first_at is None or moment < reading.first_at:
-                reading.first_at = moment
-            if reading.last_at is None or moment > reading.last_at:
-                reading.last_at = moment
+            if first is None:
+                first = last = moment
+            elif moment < first:
+                first = moment
+            elif moment > last:  # type: ignore[operator]  # set with `first`
+                last = moment
             batch.append(parsed)
             if len(batch) >= BATCH_SIZE:
                 yield "rows", batch_rows(batch, ingest_id, sqlite=sqlite), hashing.size
                 batch = []
+        reading.records_read, reading.first_at, reading.last_at = records, first, last
         if batch:
             yield "rows", batch_rows(batch, ingest_id, sqlite=sqlite), hashing.size
         reader.read()  # hash any trailing bytes the parser did not need

@@ -88,7 +88,7 @@ def batch_rows(
     by_kind: Rows = defaultdict(list)
     messages = by_kind["message"]
     for item in batch:
-        if isinstance(item, ParsedRecord):
+        if not isinstance(item, PlainMessage):  # most records are
             r = item.record
             if type(r) is not Message:
                 kind, key = record_key(r)
