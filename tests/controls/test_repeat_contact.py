@@ -43,6 +43,10 @@ def test_repeats_across_channels_unless_resolved(make_conversation: Make) -> Non
         RepeatContactParams(within="7d"),
     )
     assert (outcome.population, outcome.nonconforming) == (5, 1)
+    # each customer's contacts in time order, the customers by their first conversation
+    assert outcome.population_ids == ("c1", "c2", "c5", "c3", "c4")
+    assert outcome.nonconforming_ids == ("c2",)
+    assert (outcome.measures["customers"], outcome.measures["customers_with_repeats"]) == (2, 1)
     (item,) = outcome.evidence
     assert item.conversation_id == "c2" and item.message_ids == ("c1",)
     assert "on email 2 d after an unresolved contact on twitter" in item.detail
