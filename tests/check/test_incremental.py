@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -315,3 +316,62 @@ def test_a_contact_type_without_kept_is_evaluated_over_every_contact(
     assert evaluate_policy(policies, window, conversations, (), state) == first
     assert first == evaluate_policy(policies, window, conversations, ())
     assert len(called) == 3 and state.counted == {}
+
+
+def test_a_check_with_nothing_new_gives_the_last_findings_without_counting(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scheduled check whose refresh read nothing again, over the same window and policies,
+    gives the last check's findings without counting anything; a later window end over the
+    same conversations, a changed policy, new messages in known conversations or new calls
+    make it count again, and every check's findings are a full check's."""
+    policies = load_policies([resource_dir("policies")])
+    counted: list[int] = []
+    one_by_one = check._one_by_one
+    monkeypatch.setattr(
+        check, "_one_by_one", lambda *a, **k: counted.append(1) or one_by_one(*a, **k)
+    )
+    state = IncrementalState()
+
+    def scheduled(end: datetime, chosen: list[Any] = policies) -> bool:
+        """Whether the scheduled check counted (its findings checked against a full one's)."""
+        counted.clear()
+        _, findings = pipeline.run_check_with_findings(
+            chosen, db=db_url, start=START, end=end, state=state
+        )
+        did = bool(counted)
+        full = pipeline.run_check_with_findings(chosen, db=db_url, start=START, end=end)
+        assert findings == full[1]
+        return did
+
+    def ingest(name: str, records: list[dict[str, object]]) -> None:
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        pipeline.ingest_logs([path], db=db_url)
+
+    groups = batches(11)
+    ingest("first", groups[0] + groups[1])  # records before ARRIVALS[1]
+    assert scheduled(ARRIVALS[1])  # the first check
+    assert not scheduled(ARRIVALS[1])  # nothing new: the last findings
+    assert not scheduled(ARRIVALS[1])
+    end = ARRIVALS[2]  # no conversation has activity after ARRIVALS[1]: only the end moved
+    assert scheduled(end)
+    assert not scheduled(end)
+    fewer = [replace(policies[0], controls=policies[0].controls[:1]), *policies[1:]]
+    fewer[0] = replace(fewer[0], sha256="another version")
+    assert scheduled(end, fewer)
+    known = {r.get("conversation_id") for r in groups[0] + groups[1]}
+    later = [r for r in groups[2] if r.get("kind", "message") == "message"]
+    ingest("messages", [r for r in later if r["conversation_id"] in known])
+    assert scheduled(end, fewer)  # messages in known conversations
+    assert not scheduled(end, fewer)
+    ingest("calls", [r for r in groups[2] if r.get("kind") == "call"])
+    assert scheduled(end, fewer)  # calls only
+    assert not scheduled(end, fewer)
+    ingest("rest", [r for r in later if r["conversation_id"] not in known])
+    with opened_engine(db_url) as engine, engine.connect() as connection:
+        # a check that read the new records and stopped before it counted them
+        state.loaded = repository.refresh_conversations(
+            connection, Window(START, end), state.loaded
+        )
+    assert scheduled(end, fewer)  # the refresh found nothing new since that read
