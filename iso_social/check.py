@@ -182,12 +182,12 @@ class _LastCheck(NamedTuple):
     findings: list[Finding]
 
 
+def _digests(policies: Sequence[Policy]) -> tuple[str, ...]:
+    return tuple(p.sha256 for p in policies)
+
+
 def _unchanged(
-    state: IncrementalState,
-    policies: Sequence[Policy],
-    window: Window,
-    conversations: Sequence[Conversation],
-    calls: Sequence[Call],
+    state: IncrementalState, policies: Sequence[Policy], window: Window, calls: Sequence[Call]
 ) -> list[Finding] | None:
     """The last check's findings when nothing they were made of has changed: the same window
     and policies, the conversations the `loaded` read refreshed from the last check's with
@@ -195,17 +195,18 @@ def _unchanged(
     refresh keeps it when no call arrived). Every control would count the same objects over
     the same window to the same findings: a scheduled check with nothing new skips them (a
     second or more of a million messages' window). None otherwise. As for `marks_of`, the
-    conversations of a check with `state.loaded` must be that read's (`ordered()`)."""
+    conversations of a check with `state.loaded` must be that read's (`ordered()`); one
+    that did not refresh `loaded` since the last check (its `since` is not that check's
+    read) counts."""
     last, loaded = state.last, state.loaded
     if (
         last is None
         or loaded is None
         or loaded.read_again != frozenset()
         or loaded.since != last.serial
-        or len(conversations) != len(loaded.by_id)
         or calls is not last.calls
         or window != last.window
-        or tuple(p.sha256 for p in policies) != last.policies
+        or _digests(policies) != last.policies
     ):
         return None
     # the same objects under the refreshed read's serial: the next refresh starts from it
@@ -908,18 +909,17 @@ def evaluate_policy(
             jobs, window, conversations, calls, workers, scans or Scans(), progress
         )
     else:
-        if state is not None:
-            reused = _unchanged(state, policies, window, conversations, calls)
-            if reused is not None:
-                progress(EVALUATING, len(jobs), len(jobs))
-                return list(reused)
+        reused = None if state is None else _unchanged(state, policies, window, calls)
+        if reused is not None:
+            progress(EVALUATING, len(jobs), len(jobs))
+            return list(reused)
         findings = _one_by_one(jobs, window, conversations, calls, state, scans, progress)
-        if state is not None and state.loaded is not None:
-            findings.sort(key=lambda f: (f.policy_id, f.control_id))
-            digests = tuple(p.sha256 for p in policies)
-            state.last = _LastCheck(window, digests, state.loaded.serial, calls, findings)
-            return list(findings)
-    return sorted(findings, key=lambda f: (f.policy_id, f.control_id))
+    findings = sorted(findings, key=lambda f: (f.policy_id, f.control_id))
+    if state is not None and state.loaded is not None:  # for the next check's `_unchanged`
+        digests = _digests(policies)
+        state.last = _LastCheck(window, digests, state.loaded.serial, calls, findings)
+        return list(findings)
+    return findings
 
 
 def _jobs(policies: Sequence[Policy]) -> list[tuple[Policy, Control]]:
