@@ -481,27 +481,28 @@ class Totals:
 
     def _segments(self, order: list[str], kept: dict[str, tuple[Mark, Kept]]) -> list[Joined]:
         """Each segment's joined lists: kept where none of its conversations was counted in
-        or out since, joined again where one was; every segment cut afresh when the window's
-        conversations have outgrown or left the segments (a segment four times its size, or
-        twice as many segments as the window needs)."""
+        or out since, joined again where one was. A segment joined again that has grown to
+        four times its size (new conversations, whose ids mostly sort after the others',
+        gather in the last) is cut into segments of the size there; every segment is cut
+        afresh when the window's conversations have left them (twice as many segments as the
+        window needs). Cutting them all afresh when one had grown joined every conversation's
+        lists again every few scheduled checks (a second for a million messages' window)."""
         bounds, joined = self._bounds, self._joined
         if joined and len(joined) <= 2 * (len(order) // _SEGMENT) + 8:
             for cid in self._dirty:
                 joined[bisect_right(bounds, cid)] = None
-        else:
-            joined = []
-        self._dirty.clear()
-        if joined:
             edges = [0, *(bisect_left(order, bound) for bound in bounds), len(order)]
             if any(
                 part is None and high - low > 4 * _SEGMENT
                 for part, (low, high) in zip(joined, pairwise(edges), strict=True)
             ):
-                joined = []
-        if not joined:
+                bounds, joined = self._cut_grown(order, edges)
+                edges = [0, *(bisect_left(order, bound) for bound in bounds), len(order)]
+        else:
             self._bounds = bounds = order[_SEGMENT::_SEGMENT]
             self._joined = joined = [None] * (len(bounds) + 1)
             edges = [0, *range(_SEGMENT, len(order), _SEGMENT), len(order)]
+        self._dirty.clear()
         for index, (low, high) in enumerate(pairwise(edges)):
             if joined[index] is None:
                 tallies = [kept[cid][1] for cid in order[low:high]]
@@ -509,6 +510,27 @@ class Totals:
                     list(chain.from_iterable(map(part, tallies))) for part in _PARTS
                 )
         return cast(list[Joined], joined)  # every segment joined above
+
+    def _cut_grown(
+        self, order: list[str], edges: list[int]
+    ) -> tuple[list[str], list[Joined | None]]:
+        """The segments with each one to be joined again that has grown past four times its
+        size cut into segments of `_SEGMENT` conversations (`edges`: where each segment
+        starts in `order`, and its end); the others as they were."""
+        bounds: list[str] = []
+        joined: list[Joined | None] = []
+        for index, (low, high) in enumerate(pairwise(edges)):
+            if index:
+                bounds.append(self._bounds[index - 1])
+            part = self._joined[index]
+            if part is None and high - low > 4 * _SEGMENT:
+                cuts = order[low + _SEGMENT : high : _SEGMENT]
+                bounds += cuts
+                joined += [None] * (len(cuts) + 1)
+            else:
+                joined.append(part)
+        self._bounds, self._joined = bounds, joined
+        return bounds, joined
 
 
 _CONVERSATION_ID, _TALLY = attrgetter("conversation_id"), itemgetter(1)
@@ -568,14 +590,15 @@ def _incremental(
     state: IncrementalState,
     marks: dict[str, Mark],
     channels: frozenset[Channel] | None,
+    order: list[str],
 ) -> Outcome:
     """`channels` is None when `marks` are not `marks_of` this check's (then every conversation
-    is looked at); else the control's channels, empty for all."""
+    is looked at); else the control's channels, empty for all. `order`: the ids of
+    `data.conversations`, in their order."""
     window, before = data.window, state.windows.get(key)
     kept, totals = state.tallies.get(key), state.totals.get(key)
     if before is not None and (window.start < before.start or window.end < before.end):
         kept = totals = None  # the window went back: nothing kept is known to hold
-    order = list(map(_CONVERSATION_ID, data.conversations))
     assessed = -1
     if (
         kept is not None
@@ -700,8 +723,26 @@ def _prune(kept: dict[str, Any], conversations: Sequence[Conversation]) -> None:
 
 ChannelItem = TypeVar("ChannelItem", Conversation, Call)
 
-# each set of channels' conversations and calls, selected once for every control on them
-Selections = dict[frozenset[Channel], tuple[list[Conversation], list[Call]]]
+
+@dataclass
+class Selection:
+    """The conversations and calls on a set of channels, selected once for every control on
+    them, with the conversations' ids once one of them asks (`ids`)."""
+
+    conversations: list[Conversation]
+    calls: list[Call]
+    _ids: list[str] | None = field(default=None, init=False, repr=False)
+
+    def ids(self) -> list[str]:
+        """The conversations' ids, in their order: what an incremental check joins each
+        control's kept lists by (a pass over the selection, once for all its controls rather
+        than once a control: six of the shipped controls are on the same channel)."""
+        if self._ids is None:
+            self._ids = list(map(_CONVERSATION_ID, self.conversations))
+        return self._ids
+
+
+Selections = dict[frozenset[Channel], Selection]  # each set of channels', by `_selected`
 
 # what a check of first-response controls alone reads instead of conversations (`reply_needs`)
 ReplyNeed = tuple[frozenset[Channel], ResponseFilter]
@@ -752,7 +793,7 @@ def _selected(
     conversations: Sequence[Conversation],
     calls: Sequence[Call],
     selections: Selections,
-) -> tuple[list[Conversation], list[Call]]:
+) -> Selection:
     """The conversations and calls on `channels`, kept in `selections` for the next control on
     them; the first single channel asked for sorts every item by channel in one pass (most
     controls name one channel) rather than filtering the window once a channel."""
@@ -760,9 +801,11 @@ def _selected(
         if len(channels) == 1:
             by_conversation, by_call = _by_channel(conversations), _by_channel(calls)
             for channel in Channel:
-                selections[frozenset((channel,))] = (by_conversation[channel], by_call[channel])
+                selections[frozenset((channel,))] = Selection(
+                    by_conversation[channel], by_call[channel]
+                )
         else:
-            selections[channels] = (_on(channels, conversations), _on(channels, calls))
+            selections[channels] = Selection(_on(channels, conversations), _on(channels, calls))
     return selections[channels]
 
 
@@ -785,6 +828,7 @@ def evaluate_control(
     store found for it (`replies`, keyed as `reply_needs`)."""
     channels = frozenset(control.spec.channels)
     kind = control_types()[control.spec.type]
+    selection = None
     if replies is not None and isinstance(kind, FedByFirstReplies):
         data = ControlInput(
             window=window,
@@ -793,11 +837,11 @@ def evaluate_control(
         )
     else:
         selections = {} if selections is None else selections
-        selected, selected_calls = _selected(channels, conversations, calls, selections)
+        selection = _selected(channels, conversations, calls, selections)
         data = ControlInput(
             window=window,
-            conversations=selected,
-            calls=selected_calls,
+            conversations=selection.conversations,
+            calls=selection.calls,
             calendars=policy.calendars(),
             scans=Scans() if scans is None else scans,
         )
@@ -806,7 +850,12 @@ def evaluate_control(
         known: frozenset[Channel] | None = channels
         if marks is None:
             marks, known = marks_of(data.conversations), None
-        outcome = _incremental(kind, data, control.params, key, state, marks, known)
+        order = (
+            selection.ids()
+            if selection is not None
+            else list(map(_CONVERSATION_ID, data.conversations))
+        )
+        outcome = _incremental(kind, data, control.params, key, state, marks, known, order)
     elif state is not None and isinstance(kind, PerContact):
         key = (policy.sha256, control.spec.id)
         contacts = _kept_contacts(kind, data.conversations, state.contacts.setdefault(key, {}))
@@ -1127,18 +1176,19 @@ def _evaluate_run(index: int) -> list[Any]:
         if _calls_only(kind):
             parts.append(None)
             continue
-        selected, _ = _selected(frozenset(control.spec.channels), conversations, (), selections)
+        selected = _selected(frozenset(control.spec.channels), conversations, (), selections)
         if isinstance(kind, PerConversation):
             data = ControlInput(
                 window=window,
-                conversations=selected,
+                conversations=selected.conversations,
                 calendars=policy.calendars(),
                 scans=scans,
             )
             parts.append(tally_each(kind, data, control.params))
         else:
             assert isinstance(kind, PerContact)  # noqa: S101 (`splits`)
-            parts.append([tuple(c) for c in map(kind.contact, selected) if c is not None])
+            contacts = map(kind.contact, selected.conversations)
+            parts.append([tuple(c) for c in contacts if c is not None])
     if keep is not None and scans.new:
         keep(scans.new)
     return parts

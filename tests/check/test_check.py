@@ -61,7 +61,7 @@ def test_each_set_of_channels_selects_its_conversations_in_order(
 ) -> None:
     """Selections made for one control serve the next on the same channels: one channel's
     come from a single pass over the window, the others from a filter, in the window's
-    order either way."""
+    order either way, with their ids once asked for."""
     from iso_social.check import _on, _selected
 
     channels = [Channel.TWITTER, Channel.EMAIL, Channel.TWITTER, Channel.CHAT, Channel.EMAIL]
@@ -75,8 +75,12 @@ def test_each_set_of_channels_selects_its_conversations_in_order(
         {Channel.CHAT},
     ):
         chosen = frozenset(wanted)
-        assert _selected(chosen, window, (), selections) == (_on(chosen, window), [])
-    assert [c.conversation_id for c in selections[frozenset({Channel.EMAIL})][0]] == ["c1", "c4"]
+        selection = _selected(chosen, window, (), selections)
+        assert (selection.conversations, selection.calls) == (_on(chosen, window), [])
+        assert selection.ids() == [c.conversation_id for c in _on(chosen, window)]
+    email = selections[frozenset({Channel.EMAIL})]
+    assert [c.conversation_id for c in email.conversations] == ["c1", "c4"]
+    assert _selected(frozenset({Channel.EMAIL}), window, (), selections).ids() is email.ids()
 
 
 BANDED = EXAMPLE_POLICY.replace(

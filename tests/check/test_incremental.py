@@ -221,6 +221,45 @@ def test_running_totals_count_out_exactly_what_they_counted_in() -> None:
     assert (remaining.conforming, remaining.pending, remaining.settled) == (1, 0, True)
 
 
+def test_a_grown_segment_is_cut_and_the_others_keep_their_joined_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """New conversations gather in the last segment (their ids sort last): once it has grown
+    past four times the size it is cut into segments of the size, joined again, while the
+    segments before it keep their joined lists; the whole tally stays the join of every
+    conversation's lists in the window's order."""
+    from iso_social.check import Kept, Totals
+    from iso_social.controls.base import Tally
+
+    monkeypatch.setattr(check, "_SEGMENT", 3)
+    window = Window(START, START + timedelta(days=1))
+    mark = ((), START + timedelta(hours=1))
+    kept: dict[str, Any] = {}
+    totals = Totals()
+
+    def arrive(cid: str) -> None:
+        kept[cid] = (mark, Kept.of(Tally(conforming=1, population_ids=[cid])))
+        totals.add(cid, mark, kept[cid][1], window)
+
+    for n in range(12):
+        arrive(f"c{n:03}")
+    order = sorted(kept)
+    assert totals.tally(order, kept).population_ids == order
+    before = list(totals._joined)
+    assert totals._bounds == ["c003", "c006", "c009"]
+    for n in range(12, 30):  # 18 new: the last segment (c009...) grows to 21
+        arrive(f"c{n:03}")
+    order = sorted(kept)
+    tally = totals.tally(order, kept)
+    assert tally.population_ids == order and tally.conforming == 30
+    assert totals._bounds == ["c003", "c006", "c009", *(f"c{n:03}" for n in range(12, 30, 3))]
+    assert all(totals._joined[i] is before[i] for i in range(3))  # not joined again
+    arrive("c030")  # the last segment, now of 4, is joined again but not cut
+    order = sorted(kept)
+    assert totals.tally(order, kept).population_ids == order
+    assert totals._bounds[-1] == "c027"
+
+
 def test_a_case_not_old_enough_yet_is_reused_until_the_window_reaches_its_age(
     make_conversation: Callable[..., Conversation],
 ) -> None:
