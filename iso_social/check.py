@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 from iso_social.controls import ControlInput, control_types
 from iso_social.controls.base import (
     CallsOnly,
+    ContactList,
     FedByFirstReplies,
     PerContact,
     PerConversation,
@@ -150,9 +151,7 @@ class IncrementalState:
     windows: dict[tuple[str, str], Window] = field(default_factory=dict)
     marks: dict[str, tuple[Conversation, Mark]] = field(default_factory=dict)
     # each contact-counted control's contacts (`PerContact`), by conversation
-    contacts: dict[tuple[str, str], dict[str, tuple[Conversation, tuple[Any, ...] | None]]] = field(
-        default_factory=dict
-    )
+    contacts: dict[tuple[str, str], _Summaries] = field(default_factory=dict)
     # what each contact-counted control keeps of its own between checks (`PerContact`)
     counted: dict[tuple[str, str], dict[Any, Any]] = field(default_factory=dict)
     loaded: WindowConversations | None = None
@@ -691,25 +690,48 @@ def _update(
     return assessed
 
 
+@dataclass
+class _Summaries:
+    """A contact-counted control's contacts as a scheduled check keeps them: each
+    conversation's, with the object it was made of, and the serial of the `ContactList`
+    last handed over."""
+
+    by_conversation: dict[str, tuple[Conversation, tuple[Any, ...] | None]] = field(
+        default_factory=dict
+    )
+    serial: int | None = None
+
+
 def _kept_contacts(
-    kind: PerContact,
-    conversations: Sequence[Conversation],
-    kept: dict[str, tuple[Conversation, tuple[Any, ...] | None]],
-) -> list[tuple[Any, ...]]:
+    kind: PerContact, conversations: Sequence[Conversation], kept: _Summaries
+) -> ContactList:
     """The conversations' contacts, in order, summarising again only the conversations a
     refresh read again (a new object: an unchanged conversation is the object summarised
-    last time); `kept` holds each conversation's contact for the next check."""
-    contacts = []
+    last time), with what changed since the list handed over last time: the contacts of
+    conversations read again or gone (from the window or the control's channels) left, the
+    new ones arrived. `kept` holds each conversation's contact for the next check."""
+    contacts = ContactList()
+    contacts.since, kept.serial = kept.serial, contacts.serial
+    by_conversation, arrived, left = kept.by_conversation, contacts.arrived, contacts.left
     for conversation in conversations:
-        hit = kept.get(conversation.conversation_id)
+        hit = by_conversation.get(conversation.conversation_id)
         if hit is not None and hit[0] is conversation:
             contact = hit[1]
         else:
             contact = kind.contact(conversation)
-            kept[conversation.conversation_id] = (conversation, contact)
+            by_conversation[conversation.conversation_id] = (conversation, contact)
+            if hit is not None and hit[1] is not None:
+                left.append(hit[1])
+            if contact is not None:
+                arrived.append(contact)
         if contact is not None:
             contacts.append(contact)
-    _prune(kept, conversations)
+    if len(by_conversation) > len(conversations):  # some are no longer among them
+        present = {c.conversation_id for c in conversations}
+        for cid in [cid for cid in by_conversation if cid not in present]:
+            gone = by_conversation.pop(cid)[1]
+            if gone is not None:
+                left.append(gone)
     return contacts
 
 
@@ -858,7 +880,8 @@ def evaluate_control(
         outcome = _incremental(kind, data, control.params, key, state, marks, known, order)
     elif state is not None and isinstance(kind, PerContact):
         key = (policy.sha256, control.spec.id)
-        contacts = _kept_contacts(kind, data.conversations, state.contacts.setdefault(key, {}))
+        summaries = state.contacts.setdefault(key, _Summaries())
+        contacts = _kept_contacts(kind, data.conversations, summaries)
         if _takes_kept(kind):
             kept = state.counted.setdefault(key, {})
             outcome = kind.evaluate_contacts(contacts, data, control.params, kept=kept)

@@ -8,6 +8,7 @@ calendars; it returns an `Outcome`. The check stage adds the control id, clauses
 from __future__ import annotations
 
 import hashlib
+import itertools
 import unicodedata
 from bisect import bisect_left
 from collections import Counter
@@ -242,6 +243,25 @@ def tally_each(control: PerConversation, data: ControlInput, params: Any) -> Tal
     return tally
 
 
+class ContactList(list[tuple[Any, ...]]):
+    """The contacts a scheduled check hands a contact-counted type (`PerContact`) that takes
+    `kept`, with what changed since the list it handed over before this one (`since`, by
+    `serial`; None: this is the first): the contacts no longer among them (`left`) and those
+    new among them (`arrived`), by object (a contact not among either is the very tuple the
+    previous list held). A type may count again only what changed, or ignore all this and
+    read the list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.serial = next(_CONTACT_LISTS)
+        self.since: int | None = None
+        self.arrived: list[tuple[Any, ...]] = []
+        self.left: list[tuple[Any, ...]] = []
+
+
+_CONTACT_LISTS = itertools.count(1)
+
+
 @runtime_checkable
 class PerContact(Protocol):
     """A control type counted over contacts that each come from one conversation but are
@@ -266,8 +286,9 @@ class PerContact(Protocol):
         """The outcome over every contact (as `contact` gave it, or a plain tuple of its
         values), in the conversations' order. `kept` (optional for a type to accept: one that
         does not is given none): a dict a scheduled check passes again at each check, where the
-        type may keep what it counted to count again only what changed; the outcome is the
-        same as without it."""
+        type may keep what it counted to count again only what changed (the check then hands
+        the contacts as a `ContactList`, which says what changed); the outcome is the same as
+        without it."""
         ...
 
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
+from operator import attrgetter
 from typing import Annotated, Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from iso_social.clock import Duration, format_duration
-from iso_social.controls.base import ControlInput, Tally, percent
+from iso_social.controls.base import ContactList, ControlInput, Tally, percent
 from iso_social.domain import Conversation, EvidenceItem, Outcome, Status
 from iso_social.i18n import N_
 
@@ -61,28 +64,11 @@ class Contact(NamedTuple):
 _CUSTOMER, _AT, _CONVERSATION, _CHANNEL, _DONE_AT = 0, 1, 2, 3, 4
 
 
-class _Counted(NamedTuple):
-    """A customer's contacts as counted (`_count`), with what they were counted from: the
-    contacts in the conversations' order, and which were inside the window."""
-
-    contacts: list[tuple[Any, ...]]
-    inside: tuple[bool, ...]
-    population_ids: list[str]
-    evidence: list[EvidenceItem]
-    failed_ids: list[str]
-
-
-def _count(
-    mine: list[tuple[Any, ...]], start: int, end: int, within: int
-) -> tuple[list[str], list[EvidenceItem], list[str]]:
+def _count(mine: list[tuple[Any, ...]], start: int, end: int, within: int) -> list[EvidenceItem]:
     """Count one customer's contacts (two or more): each in the window is a repeat when it
-    follows an earlier one made within `within` and not resolved before it. The ids counted
-    (in time order), the evidence of the repeats and their ids: a tally's lists, which the
-    caller joins into the whole tally (a `Tally` a customer, joined by `extend`, cost a
-    scheduled check a third of the control's time)."""
-    counted: list[str] = []
+    follows an earlier one made within `within` and not resolved before it. The evidence of
+    the repeats, in time order."""
     evidence: list[EvidenceItem] = []
-    failed: list[str] = []
     # the contacts before this one not resolved before it: those resolved before one contact
     # are resolved before every later one, so each is dropped once as it reaches the end of
     # the list (walking back over them for each contact took quadratic time: an hour for a
@@ -96,17 +82,12 @@ def _count(
             earlier.pop()
         previous = earlier[-1] if earlier and earlier[-1][_AT] >= at - within else None
         earlier.append(contact)
-        if not start <= at < end:
-            continue
-        cid = contact[_CONVERSATION]
-        counted.append(cid)
-        if previous is None:
+        if previous is None or not start <= at < end:
             continue
         gap = (at - previous[_AT]) / 1_000_000
-        failed.append(cid)
         evidence.append(
             EvidenceItem(
-                cid,
+                contact[_CONVERSATION],
                 (previous[_CONVERSATION],),
                 gap,
                 f"the customer contacted again on {contact[_CHANNEL]} "
@@ -114,7 +95,85 @@ def _count(
                 f"{previous[_CHANNEL]} ({previous[_CONVERSATION]}).",
             )
         )
-    return counted, evidence, failed
+    return evidence
+
+
+@dataclass
+class _Customers:
+    """The contacts grouped by customer, and the evidence of each customer with a repeat:
+    what a full count builds (`counted`) and a scheduled check keeps between checks, where it
+    groups and counts again only the customers with a contact that arrived, left or moved in
+    or out of the window (`take`): grouping and judging every customer's contacts again took
+    a second of a check over a million messages' window, at every check."""
+
+    start: int
+    end: int
+    within: int
+    serial: int | None = None  # the `ContactList` last taken
+    groups: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    repeats: dict[str, list[EvidenceItem]] = field(default_factory=dict)
+
+    @classmethod
+    def counted(
+        cls, contacts: Iterable[tuple[Any, ...]], start: int, end: int, within: int
+    ) -> _Customers:
+        """Every contact grouped and every customer with two or more counted."""
+        groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for contact in contacts:
+            groups[contact[_CUSTOMER]].append(contact)
+        customers = cls(start, end, within, groups=dict(groups))
+        for customer, mine in groups.items():
+            if len(mine) > 1:  # most customers have one contact: nothing to look back at
+                customers._judge(customer, mine)
+        return customers
+
+    def take(self, contacts: ContactList, start: int, end: int) -> bool:
+        """Take in what changed since the list last taken (the window's new bounds too),
+        counting again the customers it touched; False when the list is not the next one:
+        then count everything afresh, into new `_Customers` (this one may be half changed)."""
+        if contacts.since is None or contacts.since != self.serial:
+            return False
+        groups = self.groups
+        touched = set()
+        for gone in contacts.left:
+            group = groups.get(gone[_CUSTOMER], [])
+            at = next((i for i, c in enumerate(group) if c is gone), None)
+            if at is None:  # not a contact taken before: the lists do not follow each other
+                return False
+            group.pop(at)
+            touched.add(gone[_CUSTOMER])
+        for arrived in contacts.arrived:
+            groups.setdefault(arrived[_CUSTOMER], []).append(arrived)
+            touched.add(arrived[_CUSTOMER])
+        if (start, end) != (self.start, self.end):  # contacts that moved in or out
+            low, high = sorted((self.start, start)), sorted((self.end, end))
+            touched.update(
+                c[_CUSTOMER]
+                for c in contacts
+                if low[0] <= c[_AT] < low[1] or high[0] <= c[_AT] < high[1]
+            )
+        self.start, self.end, self.serial = start, end, contacts.serial
+        for customer in touched:
+            mine = groups.get(customer)
+            if not mine:
+                groups.pop(customer, None)
+                self.repeats.pop(customer, None)
+            elif len(mine) > 1:
+                self._judge(customer, mine)
+            else:
+                self.repeats.pop(customer, None)
+        return True
+
+    def _judge(self, customer: str, mine: list[tuple[Any, ...]]) -> None:
+        evidence = _count(mine, self.start, self.end, self.within)
+        if evidence:
+            self.repeats[customer] = evidence
+        else:
+            self.repeats.pop(customer, None)
+
+
+_CUSTOMERS = "customers"  # where `kept` holds the `_Customers`
+_BY_CONVERSATION = attrgetter("conversation_id")
 
 
 class RepeatContact:
@@ -151,54 +210,43 @@ class RepeatContact:
         kept: dict[Any, Any] | None = None,
     ) -> Outcome:
         """`evaluate` over the conversations' contacts (`PerContact`: `Contact`s, or the plain
-        tuples of their values a split check moves), in their order. With `kept` (a scheduled
-        check's, the same dict each time) a customer whose contacts are the same as last time,
-        each inside or outside the window as it was, is counted as last time without being
-        judged again."""
-        by_customer: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        for contact in contacts:
-            by_customer[contact[_CUSTOMER]].append(contact)
-        population: list[str] = []
-        evidence: list[EvidenceItem] = []
-        failed: list[str] = []
-        repeaters = 0
+        tuples of their values a split check moves), in the conversations' order: the
+        population is in that order, the evidence in the conversations' id order. With
+        `kept` (a scheduled check's, the same dict each time) and the contacts as a
+        `ContactList`, only the customers whose contacts changed since the list before are
+        grouped and judged again (`_Customers.take`)."""
         start, end = _micros(data.window.start), _micros(data.window.end)
         within = params.within // _MICROSECOND
-        for customer, mine in by_customer.items():
-            if len(mine) == 1:  # most customers: nothing to look back at
-                if start <= mine[0][_AT] < end:
-                    population.append(mine[0][_CONVERSATION])
-                continue
-            if kept is None:
-                ids, items, repeats = _count(mine, start, end, within)
-            else:
-                inside = tuple([start <= c[_AT] < end for c in mine])
-                counted = kept.get(customer)
-                if counted is None or counted.inside != inside or counted.contacts != mine:
-                    counted = kept[customer] = _Counted(
-                        mine, inside, *_count(mine, start, end, within)
-                    )
-                ids, items, repeats = counted.population_ids, counted.evidence, counted.failed_ids
-            population += ids
-            if items:
-                evidence += items
-                failed += repeats
-                repeaters += 1
-        if kept is not None and len(kept) > 1.25 * len(by_customer) + 100:
-            for customer in [c for c in kept if c not in by_customer]:
-                del kept[customer]
+        if not isinstance(contacts, list):
+            contacts = list(contacts)
+        customers = None if kept is None else kept.get(_CUSTOMERS)
+        if not (
+            isinstance(customers, _Customers)
+            and isinstance(contacts, ContactList)
+            and customers.within == within
+            and customers.take(contacts, start, end)
+        ):
+            customers = _Customers.counted(contacts, start, end, within)
+            if kept is not None:
+                kept.clear()
+                kept[_CUSTOMERS] = customers
+                if isinstance(contacts, ContactList):
+                    customers.serial = contacts.serial
+        population = [c[_CONVERSATION] for c in contacts if start <= c[_AT] < end]
+        evidence = sorted(chain.from_iterable(customers.repeats.values()), key=_BY_CONVERSATION)
+        repeaters = len(customers.repeats)
         tally = Tally(
             conforming=len(population) - len(evidence),
             evidence=evidence,
             population_ids=population,
-            failed_ids=failed,
+            failed_ids=list(map(_BY_CONVERSATION, evidence)),
         )
         period = format_duration(params.within.total_seconds())
         return tally.outcome(
             target=params.target,
             empty="No customer contact in the audit window.",
             measures={
-                "customers": len(by_customer),
+                "customers": len(customers.groups),
                 "customers_with_repeats": repeaters,
                 "within_seconds": params.within.total_seconds(),
             },

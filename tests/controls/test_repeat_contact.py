@@ -10,6 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from iso_social.controls import ControlInput
+from iso_social.controls.base import ContactList
 from iso_social.controls.repeat_contact import Contact, RepeatContact, RepeatContactParams, _micros
 from iso_social.domain import Channel, Conversation, Status, StatusChange, Window
 from tests.conftest import T0
@@ -38,16 +39,21 @@ def test_repeats_across_channels_unless_resolved(make_conversation: Make) -> Non
     )
     back = by("bo", make_conversation("c4", (24 * 60, "in")))
     late = by("ana", make_conversation("c5", (20 * 24 * 60, "in")))
+    # a third customer whose repeat (c0) has an id before their first contact's (c6)
+    cy_first = by("cy", make_conversation("c6", (0, "in")))
+    cy_again = by("cy", make_conversation("c0", (24 * 60, "in")))
+    conversations = [cy_again, first, again, resolved, back, late, cy_first]  # by id
     outcome = RepeatContact().evaluate(
-        ControlInput(window=WINDOW, conversations=[first, again, resolved, back, late]),
+        ControlInput(window=WINDOW, conversations=conversations),
         RepeatContactParams(within="7d"),
     )
-    assert (outcome.population, outcome.nonconforming) == (5, 1)
-    # each customer's contacts in time order, the customers by their first conversation
-    assert outcome.population_ids == ("c1", "c2", "c5", "c3", "c4")
-    assert outcome.nonconforming_ids == ("c2",)
-    assert (outcome.measures["customers"], outcome.measures["customers_with_repeats"]) == (2, 1)
-    (item,) = outcome.evidence
+    assert (outcome.population, outcome.nonconforming) == (7, 2)
+    # in the conversations' order; the evidence, and its ids, by conversation id
+    assert outcome.population_ids == ("c0", "c1", "c2", "c3", "c4", "c5", "c6")
+    assert outcome.nonconforming_ids == ("c0", "c2")
+    assert (outcome.measures["customers"], outcome.measures["customers_with_repeats"]) == (3, 2)
+    repeat_of_c6, item = outcome.evidence
+    assert repeat_of_c6.conversation_id == "c0" and repeat_of_c6.message_ids == ("c6",)
     assert item.conversation_id == "c2" and item.message_ids == ("c1",)
     assert "on email 2 d after an unresolved contact on twitter" in item.detail
 
@@ -167,9 +173,14 @@ def test_a_scheduled_check_counts_as_a_full_one(
 ) -> None:
     """With `kept` (what a scheduled check keeps between checks), contacts arriving, their
     cases resolved later and the window moving give the outcome counting everything again
-    gives, check after check."""
+    gives, check after check: handed as plain lists (everything counted again) or, as a
+    scheduled check hands them, as `ContactList`s saying what changed since the list before
+    (only the customers touched counted again)."""
     params = RepeatContactParams(within=within_days * DAY)
     kept: dict[object, object] = {}
+    as_changes: dict[object, object] = {}
+    handed: dict[int, Contact] = {}  # what the last `ContactList` held, by row
+    serial = None  # the last `ContactList`'s
     for check, (first, last) in enumerate(windows):
         contacts = [
             # a case resolved after the check it arrived in: unresolved before
@@ -178,5 +189,44 @@ def test_a_scheduled_check_counts_as_a_full_one(
             if arrives <= check
         ]
         data = ControlInput(window=Window(T0 + first * DAY, T0 + last * DAY))
-        scheduled = RepeatContact().evaluate_contacts(contacts, data, params, kept)
-        assert scheduled == RepeatContact().evaluate_contacts(contacts, data, params), check
+        full = RepeatContact().evaluate_contacts(contacts, data, params)
+        assert RepeatContact().evaluate_contacts(contacts, data, params, kept) == full, check
+        listed = ContactList()
+        listed.since, serial = serial, listed.serial
+        for i, now in zip([int(c.conversation_id[1:]) for c in contacts], contacts, strict=True):
+            before = handed.get(i)
+            if before is not None and before == now:
+                now = before  # the very tuple, as for a conversation not read again
+            else:
+                listed.arrived.append(now)
+                if before is not None:
+                    listed.left.append(before)
+            handed[i] = now
+            listed.append(now)
+        scheduled = RepeatContact().evaluate_contacts(listed, data, params, as_changes)
+        assert scheduled == full, check
+
+
+def test_contacts_not_following_the_last_list_are_counted_afresh() -> None:
+    """A `ContactList` that is not the next after the one last taken (a check that failed
+    between), or whose left contacts were never taken, is counted in full: the same outcome."""
+    data = ControlInput(window=Window(T0, T0 + 30 * DAY))
+    params = RepeatContactParams()
+    kept: dict[object, object] = {}
+    one, two = contact(1, "ana", 1, None), contact(2, "ana", 2, None)
+    start = ContactList()
+    start += [one, two]
+    start.arrived += [one, two]
+    first = RepeatContact().evaluate_contacts(start, data, params, kept)
+    assert first.nonconforming_ids == ("c02",)
+    stranger = contact(3, "ana", 3, None)
+    skipped = ContactList()  # says it follows a list never handed over
+    skipped.since = start.serial + 1000
+    skipped += [one]
+    assert RepeatContact().evaluate_contacts(skipped, data, params, kept).population == 1
+    odd = ContactList()  # follows the last, but its left contact was never among them
+    odd.since = skipped.serial
+    odd += [one, two]
+    odd.arrived.append(two)
+    odd.left.append(stranger)
+    assert RepeatContact().evaluate_contacts(odd, data, params, kept) == first
