@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -959,9 +960,19 @@ def refresh_calls(
         new += _read_calls(connection, Window(previous.window.end, window.end))
     if not new and window.start == previous.window.start:
         return WindowCalls(*kept, previous.calls)
-    by_id = {c.call_id: c for c in previous.calls if c.offered_at >= window.start}
-    by_id.update((c.call_id, c) for c in new)
-    return WindowCalls(*kept, sorted(by_id.values(), key=_CALL_ORDER))
+    calls = previous.calls
+    if window.start != previous.window.start:
+        calls = [c for c in calls if c.offered_at >= window.start]
+    # the new ones not held already (a call stored while the last read ran can be read again)
+    fresh = {}
+    for call in new:
+        at = bisect_left(calls, _CALL_ORDER(call), key=_CALL_ORDER)
+        if at == len(calls) or calls[at].call_id != call.call_id:
+            fresh[call.call_id] = call
+    added = sorted(fresh.values(), key=_CALL_ORDER)
+    if added and calls and _CALL_ORDER(added[0]) < _CALL_ORDER(calls[-1]):
+        return WindowCalls(*kept, sorted([*calls, *added], key=_CALL_ORDER))  # two runs merged
+    return WindowCalls(*kept, [*calls, *added])  # the new ones all come after the others
 
 
 def message_texts(connection: Connection, message_ids: Iterable[str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -122,6 +123,26 @@ def test_records_arriving_outside_a_window_that_stays_are_left_out(
     _refresh_and_compare(db_url, window, loaded)
     refreshed, kept = _refresh_calls_and_compare(db_url, window, calls)
     assert kept == len(refreshed.calls) > 0  # none of the arrivals is the window's
+
+
+def test_calls_read_again_that_the_last_read_held_are_not_held_twice(
+    tmp_path: Path, db_url: str
+) -> None:
+    """An ingest that committed between reading the store's marks and reading the calls left
+    its calls in the last read though its id is newer than the read's: the next refresh reads
+    them again as arrived, with new calls on either side of them, and holds each once."""
+    records = list(synthetic_records(900, seed=4, start=START, days=6))
+    window = Window(START, START + timedelta(days=6))
+    calls_of = [r for r in records if "offered_at" in r]
+    assert len(calls_of) > 6
+    early, late = calls_of[: len(calls_of) // 2], calls_of[len(calls_of) // 2 :]
+    pipeline.ingest_logs([_write(tmp_path / "first.jsonl", early[::2])], db=db_url)
+    pipeline.ingest_logs([_write(tmp_path / "raced.jsonl", early[1::2])], db=db_url)
+    calls, _ = _refresh_calls_and_compare(db_url, window, None)
+    raced = replace(calls, ingest=calls.ingest - 1)  # as if read before "raced" committed
+    pipeline.ingest_logs([_write(tmp_path / "later.jsonl", late)], db=db_url)
+    refreshed, kept = _refresh_calls_and_compare(db_url, window, raced)
+    assert kept == len(calls.calls) and len(refreshed.calls) > kept
 
 
 def test_a_purge_or_a_window_moving_back_reads_everything_again(
