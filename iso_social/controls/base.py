@@ -252,12 +252,12 @@ def tally_each(control: PerConversation, data: ControlInput, params: Any) -> Tal
 
 
 class ContactList(list[tuple[Any, ...]]):
-    """The contacts a scheduled check hands a contact-counted type (`PerContact`) that takes
-    `kept`, with what changed since the list it handed over before this one (`since`, by
-    `serial`; None: this is the first): the contacts no longer among them (`left`) and those
-    new among them (`arrived`), by object (a contact not among either is the very tuple the
-    previous list held). A type may count again only what changed, or ignore all this and
-    read the list."""
+    """The contacts a scheduled check hands a contact-counted type (`PerContact`), with what
+    changed since the list it handed the same control before this one (`since`, by `serial`;
+    None: this is the first): the contacts no longer among them (`left`) and those new among
+    them (`arrived`), by object (a contact not among either is the very tuple the previous
+    list held). A type that takes `kept` may count again only what changed; any type may
+    ignore all this and read the list."""
 
     def __init__(self) -> None:
         super().__init__()
