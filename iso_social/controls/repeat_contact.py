@@ -121,7 +121,8 @@ class _Customers:
         groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for contact in contacts:
             groups[contact[_CUSTOMER]].append(contact)
-        customers = cls(start, end, within, groups=dict(groups))
+        # kept as the defaultdict it is (not copied): `take` reads it by `get`, never by key
+        customers = cls(start, end, within, groups=groups)
         for customer, mine in groups.items():
             if len(mine) > 1:  # most customers have one contact: nothing to look back at
                 customers._judge(customer, mine)
