@@ -727,20 +727,21 @@ def _kept_contacts(
         if contact is not None:
             contacts.append(contact)
     if len(by_conversation) > len(conversations):  # some are no longer among them
-        present = {c.conversation_id for c in conversations}
-        for cid in [cid for cid in by_conversation if cid not in present]:
-            gone = by_conversation.pop(cid)[1]
-            if gone is not None:
-                left.append(gone)
+        forgotten = _forget_absent(by_conversation, conversations)
+        left += [gone for _, gone in forgotten if gone is not None]
     return contacts
 
 
 def _prune(kept: dict[str, Any], conversations: Sequence[Conversation]) -> None:
     """Forget conversations no longer in the window, once they are a fifth of what is kept."""
     if len(kept) > 1.25 * len(conversations) + 100:
-        present = {c.conversation_id for c in conversations}
-        for cid in [cid for cid in kept if cid not in present]:
-            del kept[cid]
+        _forget_absent(kept, conversations)
+
+
+def _forget_absent(kept: dict[str, Any], conversations: Sequence[Conversation]) -> list[Any]:
+    """Forget the conversations not among `conversations`; what was kept of them."""
+    present = {c.conversation_id for c in conversations}
+    return [kept.pop(cid) for cid in [cid for cid in kept if cid not in present]]
 
 
 ChannelItem = TypeVar("ChannelItem", Conversation, Call)
